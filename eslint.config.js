@@ -1,0 +1,40 @@
+import tseslint from 'typescript-eslint';
+
+const workflowBans = {
+  patterns: [
+    { group: ['node:*'], message: 'Workflow code must be deterministic: no Node built-ins.' },
+    { group: ['pg', 'pg/*', 'kafkajs', '@grpc/grpc-js', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflow code must not do I/O; call an activity.' },
+    { group: ['**/services/*/store*', '**/services/lib/*'], message: 'Workflows import only @temporalio/workflow, types and pure domain code.' },
+  ],
+  paths: ['fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process', 'process', 'timers'].map((name) => ({
+    name,
+    message: 'Workflow code must be deterministic: no Node built-ins.',
+  })),
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'protos/gen/**', '.local/**', 'eslint.config.js'] },
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-empty-object-type': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // No deep imports across services: a service talks to another through protos/ and its gRPC API.
+    files: ['services/*/**/*.ts'],
+    ignores: ['services/lib/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../../services/*/**', '../*/**', '!../lib/**'], message: 'Use the other service through its gRPC API or events, not its code.' }] }],
+    },
+  },
+  {
+    files: ['workflows/*/workflow.ts', 'workflows/*/workflows.ts', 'workflows/**/workflow*.ts', 'test/fixtures/workflows/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', workflowBans] },
+  },
+);

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** A configuration variable is missing or malformed; start-up must stop. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(1)).min(1));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** Variables every Youfu process understands. Defaults fit the local stack (deploy/local). */
+export const platformEnv = {
+  YOUFU_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  YOUFU_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Superuser / owner URL used only to create a service's schema and role and run migrations. */
+  YOUFU_PG_ADMIN_URL: z.string().url().default('postgres://youfu@127.0.0.1:55432/youfu'),
+  YOUFU_KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
+  YOUFU_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(''),
+  YOUFU_TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  YOUFU_TEMPORAL_NAMESPACE: z.string().default('youfu'),
+  /** HS256 key for bearer JWTs (at least 32 characters). Required in production. */
+  YOUFU_JWT_SECRET: z.string().min(32).optional(),
+  YOUFU_GRPC_HOST: z.string().default('127.0.0.1'),
+};
+
+const DEV_JWT_SECRET = 'youfu-local-development-secret-not-for-production';
+
+const platformSchema = z.object(platformEnv);
+
+export type PlatformConfig = Omit<z.infer<typeof platformSchema>, 'YOUFU_JWT_SECRET'> & { YOUFU_JWT_SECRET: string };
+
+/**
+ * Parses the environment once at start-up. Every problem is reported with its variable name;
+ * nothing deep in the code reads process.env.
+ */
+export function loadConfig<T extends z.ZodRawShape>(
+  shape: T,
+  env: NodeJS.ProcessEnv = process.env,
+): PlatformConfig & z.infer<z.ZodObject<T>> {
+  const platform = platformSchema.safeParse(env);
+  const own = z.object(shape).safeParse(env);
+  const problems = [platform, own].flatMap((r) =>
+    r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+  );
+  if (!platform.success || !own.success) throw new ConfigError(problems);
+  const secret = platform.data.YOUFU_JWT_SECRET;
+  if (!secret && platform.data.YOUFU_ENV === 'production') {
+    throw new ConfigError(['YOUFU_JWT_SECRET: required in production']);
+  }
+  return { ...platform.data, ...own.data, YOUFU_JWT_SECRET: secret ?? DEV_JWT_SECRET };
+}
+
+/** A TCP port variable (0 = pick a free one). */
+export const envPort = port;

@@ -1,0 +1,81 @@
+import { ZodError } from 'zod';
+
+/** Canonical failure kinds the error boundary maps to gRPC status codes. */
+export type ErrorKind =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
+  | 'ABORTED'
+  | 'UNAVAILABLE';
+
+/** One offending request field: its path (e.g. `rows[2].amount.fen`) and what is wrong. */
+export interface FieldViolation {
+  field: string;
+  description: string;
+}
+
+/**
+ * A typed domain error. Domain and storage code throw these; only the gRPC error
+ * boundary turns them into status codes. `reason` is a stable SCREAMING_SNAKE code
+ * that clients may branch on.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly reason: string,
+    message: string,
+    readonly violations: FieldViolation[] = [],
+    readonly metadata: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const invalidArgument = (field: string, description: string, reason = 'INVALID_FIELD') =>
+  new AppError('INVALID_ARGUMENT', reason, `${field}: ${description}`, [{ field, description }]);
+export const notFound = (what: string, reason = 'NOT_FOUND') => new AppError('NOT_FOUND', reason, `${what} not found`);
+export const alreadyExists = (what: string, reason = 'ALREADY_EXISTS') =>
+  new AppError('ALREADY_EXISTS', reason, `${what} already exists`);
+export const failedPrecondition = (reason: string, message: string, metadata: Record<string, string> = {}) =>
+  new AppError('FAILED_PRECONDITION', reason, message, [], metadata);
+export const permissionDenied = (reason: string, message: string) => new AppError('PERMISSION_DENIED', reason, message);
+export const unauthenticated = (message: string) => new AppError('UNAUTHENTICATED', 'UNAUTHENTICATED', message);
+export const aborted = (reason: string, message: string) => new AppError('ABORTED', reason, message);
+
+/** Renders a zod issue path the way clients name fields: `rows[2].amount.fen`. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+/** Converts a zod validation failure to INVALID_ARGUMENT with one violation per issue. */
+export function fromZodError(err: ZodError, prefix: ReadonlyArray<PropertyKey> = []): AppError {
+  const violations = err.issues.map((i) => ({
+    field: fieldPath([...prefix, ...i.path]) || '(request)',
+    description: i.message,
+  }));
+  const message = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
+  return new AppError('INVALID_ARGUMENT', 'INVALID_FIELD', message, violations);
+}
+
+/** True when an error means a dependency (database, broker) is unreachable, so retrying may help. */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // Network errors and PostgreSQL classes 08 (connection), 53 (resources), 57P (shutdown), 40 (serialization).
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+    if (/^(08|53|57P|40)/.test(code)) return true;
+  }
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    err.message,
+  );
+}

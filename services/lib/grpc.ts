@@ -1,0 +1,346 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProto } from 'grpc-health-check';
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ZodError } from 'zod';
+import { Status as RpcStatus } from '../../protos/gen/google/rpc/status';
+import { BadRequest, ErrorInfo } from '../../protos/gen/google/rpc/error_details';
+import { authorize, type Authenticator, type Caller, type Policy } from './auth';
+import { AppError, fromZodError, isTransient, unauthenticated } from './errors';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+
+/** What every handler receives besides its request. */
+export interface CallContext {
+  caller: Caller;
+  requestId: string;
+  /** `/package.Service/Method` */
+  rpc: string;
+  log: Logger;
+  /** Aborted when the client cancels or the deadline passes. */
+  signal: AbortSignal;
+}
+
+type ReqOf<M> = M extends { requestDeserialize: (b: Buffer) => infer R } ? R : never;
+type ResOf<M> = M extends { responseSerialize: (v: infer R) => Buffer } ? R : never;
+
+/**
+ * Handlers in async style, keyed exactly like the ts-proto service definition, so adding an RPC to a
+ * .proto fails the build until it is implemented (style.md habit 3).
+ */
+export type Handlers<D> = {
+  [K in keyof D]: D[K] extends { requestStream: false; responseStream: false }
+    ? (req: ReqOf<D[K]>, ctx: CallContext) => Promise<ResOf<D[K]>>
+    : D[K] extends { requestStream: true; responseStream: false }
+      ? (reqs: AsyncIterable<ReqOf<D[K]>>, ctx: CallContext) => Promise<ResOf<D[K]>>
+      : D[K] extends { requestStream: false; responseStream: true }
+        ? (req: ReqOf<D[K]>, ctx: CallContext) => AsyncIterable<ResOf<D[K]>>
+        : (reqs: AsyncIterable<ReqOf<D[K]>>, ctx: CallContext) => AsyncIterable<ResOf<D[K]>>;
+};
+
+/** One gRPC service: its generated definition, its handlers and who may call each RPC. */
+export interface ServiceBinding<D> {
+  definition: D;
+  handlers: Handlers<D>;
+  policies: { [K in keyof D]: Policy };
+}
+
+/** Helps TypeScript infer D for a binding. */
+export const bindService = <D>(b: ServiceBinding<D>): ServiceBinding<D> => b;
+
+const CODES: Record<AppError['kind'], grpc.status> = {
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  ABORTED: grpc.status.ABORTED,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+};
+
+/**
+ * The one error boundary: known errors keep their code and carry google.rpc.Status details
+ * (ErrorInfo, BadRequest) in `grpc-status-details-bin`; anything else becomes INTERNAL (or
+ * UNAVAILABLE for a dependency outage) with a generic message while the cause is logged.
+ */
+export function toServiceError(err: unknown, log: Logger, requestId: string): Partial<grpc.StatusObject> {
+  let app: AppError;
+  if (err instanceof AppError) app = err;
+  else if (err instanceof ZodError) app = fromZodError(err);
+  else if (isTransient(err)) {
+    log.warn({ err }, 'dependency unavailable');
+    app = new AppError('UNAVAILABLE', 'DEPENDENCY_UNAVAILABLE', 'a dependency is unavailable; retry later');
+  } else {
+    log.error({ err }, 'unhandled error');
+    const metadata = new grpc.Metadata();
+    metadata.set('x-request-id', requestId);
+    return { code: grpc.status.INTERNAL, details: `internal error (request ${requestId})`, metadata };
+  }
+  const code = CODES[app.kind];
+  const details = [
+    {
+      typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo',
+      value: Buffer.from(ErrorInfo.encode({ reason: app.reason, domain: 'youfu', metadata: app.metadata }).finish()),
+    },
+  ];
+  if (app.violations.length) {
+    details.push({
+      typeUrl: 'type.googleapis.com/google.rpc.BadRequest',
+      value: Buffer.from(BadRequest.encode({
+        fieldViolations: app.violations.map((v) => ({
+          field: v.field,
+          description: v.description,
+          reason: app.reason,
+          localizedMessage: undefined,
+        })),
+      }).finish()),
+    });
+  }
+  const metadata = new grpc.Metadata();
+  metadata.set('grpc-status-details-bin', Buffer.from(RpcStatus.encode({ code, message: app.message, details }).finish()));
+  metadata.set('x-request-id', requestId);
+  return { code, details: app.message, metadata };
+}
+
+/** Decodes the rich error model from a client-side ServiceError (for tests and Youfu clients). */
+export function errorDetails(err: grpc.ServiceError): { reason?: string; fields: string[]; status?: RpcStatus } {
+  const bin = err.metadata?.get('grpc-status-details-bin')[0];
+  if (!bin || typeof bin === 'string') return { fields: [] };
+  const status = RpcStatus.decode(bin);
+  let reason: string | undefined;
+  const fields: string[] = [];
+  for (const d of status.details) {
+    if (d.typeUrl.endsWith('google.rpc.ErrorInfo')) reason = ErrorInfo.decode(d.value).reason;
+    if (d.typeUrl.endsWith('google.rpc.BadRequest')) fields.push(...BadRequest.decode(d.value).fieldViolations.map((v) => v.field));
+  }
+  return { reason, fields, status };
+}
+
+/** Async iterable over a client stream's messages. */
+async function* messages<T>(stream: grpc.ServerReadableStream<T, unknown> | grpc.ServerDuplexStream<T, unknown>): AsyncIterable<T> {
+  for await (const m of stream) yield m as T;
+}
+
+interface RuntimeDeps {
+  auth: Authenticator;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+function bearer(md: grpc.Metadata): string {
+  const v = md.get('authorization')[0];
+  if (typeof v !== 'string' || !v.startsWith('Bearer ')) throw unauthenticated('missing bearer token');
+  return v.slice('Bearer '.length).trim();
+}
+
+function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedServiceImplementation {
+  const impl: grpc.UntypedServiceImplementation = {};
+  for (const key of Object.keys(binding.definition as object) as (keyof D & string)[]) {
+    const method = (binding.definition as Record<string, grpc.MethodDefinition<unknown, unknown>>)[key]!;
+    const handler = binding.handlers[key] as unknown as (input: unknown, ctx: CallContext) => unknown;
+    const policy = binding.policies[key];
+    const rpc = method.path;
+
+    const begin = async (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
+      const rid = call.metadata.get('x-request-id')[0];
+      const requestId = typeof rid === 'string' && /^[\w-]{1,64}$/.test(rid) ? rid : randomUUID();
+      const log = deps.log.child({ requestId, rpc });
+      const abort = new AbortController();
+      (call as grpc.ServerUnaryCall<unknown, unknown>).on('cancelled', () => abort.abort());
+      const ctx: CallContext = { caller: { subject: '', role: 'service' }, requestId, rpc, log, signal: abort.signal };
+      const caller = await deps.auth.verify(bearer(call.metadata));
+      authorize(caller, policy, rpc);
+      ctx.caller = caller;
+      return ctx;
+    };
+    const observe = (started: bigint, code: grpc.status) =>
+      deps.metrics?.rpcDuration.observe({ method: rpc, code: grpc.status[code] }, Number(process.hrtime.bigint() - started) / 1e9);
+    const fail = (err: unknown, ctxLog: Logger, requestId: string, started: bigint) => {
+      const se = toServiceError(err, ctxLog, requestId);
+      observe(started, se.code ?? grpc.status.INTERNAL);
+      ctxLog.info({ code: grpc.status[se.code ?? 2], reason: se.details }, 'rpc failed');
+      return se;
+    };
+
+    if (!method.requestStream && !method.responseStream) {
+      impl[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const started = process.hrtime.bigint();
+        let ctxLog = deps.log.child({ rpc });
+        let rid = '';
+        begin(call)
+          .then(async (ctx) => {
+            ctxLog = ctx.log;
+            rid = ctx.requestId;
+            const res = await handler(call.request, ctx);
+            observe(started, grpc.status.OK);
+            cb(null, res);
+          })
+          .catch((err: unknown) => cb(fail(err, ctxLog, rid || randomUUID(), started)));
+      };
+    } else if (method.requestStream && !method.responseStream) {
+      impl[key] = (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const started = process.hrtime.bigint();
+        let ctxLog = deps.log.child({ rpc });
+        let rid = '';
+        begin(call)
+          .then(async (ctx) => {
+            ctxLog = ctx.log;
+            rid = ctx.requestId;
+            const res = await handler(messages(call), ctx);
+            observe(started, grpc.status.OK);
+            cb(null, res);
+          })
+          .catch((err: unknown) => cb(fail(err, ctxLog, rid || randomUUID(), started)));
+      };
+    } else {
+      impl[key] = (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
+        const started = process.hrtime.bigint();
+        let ctxLog = deps.log.child({ rpc });
+        let rid = '';
+        begin(call)
+          .then(async (ctx) => {
+            ctxLog = ctx.log;
+            rid = ctx.requestId;
+            const input = method.requestStream ? messages(call as grpc.ServerDuplexStream<unknown, unknown>) : (call as grpc.ServerWritableStream<unknown, unknown>).request;
+            for await (const out of handler(input, ctx) as AsyncIterable<unknown>) {
+              if (!call.write(out)) await new Promise((r) => call.once('drain', r));
+            }
+            observe(started, grpc.status.OK);
+            call.end();
+          })
+          .catch((err: unknown) => call.destroy(Object.assign(new Error('rpc failed'), fail(err, ctxLog, rid || randomUUID(), started))));
+      };
+    }
+  }
+  return impl;
+}
+
+const protoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../protos');
+
+function protoFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.name === 'gen') return [];
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? protoFiles(p) : e.name.endsWith('.proto') ? [path.relative(protoRoot, p)] : [];
+  });
+}
+
+export interface GrpcServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  bindings: ServiceBinding<any>[];
+  auth: Authenticator;
+  log: Logger;
+  metrics?: Metrics;
+  /** Real dependency check for the health service (e.g. a query on the pool). */
+  healthy: () => Promise<boolean>;
+  /** How often health is re-evaluated, ms. */
+  healthIntervalMs?: number;
+}
+
+export interface RunningGrpcServer {
+  port: number;
+  server: grpc.Server;
+  health: HealthImplementation;
+  /** Marks NOT_SERVING, stops accepting, lets in-flight calls finish until the deadline, then forces. */
+  shutdown(deadlineMs?: number): Promise<void>;
+}
+
+/**
+ * Starts a gRPC server with the standard health service (reflecting `healthy()`), server
+ * reflection over every contract in protos/, the auth check and the error boundary.
+ */
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const names = opts.bindings.map((b) => {
+    const first = Object.values(b.definition as Record<string, { path: string }>)[0];
+    return first ? first.path.split('/')[1]! : '';
+  });
+  const health = new HealthImplementation(Object.fromEntries([['', 'UNKNOWN'], ...names.map((n) => [n, 'UNKNOWN'])]));
+  health.addToServer(server);
+
+  const pkg = protoLoader.loadSync([...protoFiles(protoRoot), healthProto], {
+    includeDirs: [protoRoot, path.dirname(path.dirname(path.dirname(healthProto)))],
+    keepCase: true,
+  });
+  new ReflectionService(pkg).addToServer(server);
+
+  for (const b of opts.bindings) {
+    server.addService(b.definition as grpc.ServiceDefinition, wrap(b, opts));
+  }
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+
+  let stopping = false;
+  const setAll = (s: 'SERVING' | 'NOT_SERVING') => ['', ...names].forEach((n) => health.setStatus(n, s));
+  const check = async () => {
+    if (stopping) return;
+    setAll((await opts.healthy()) ? 'SERVING' : 'NOT_SERVING');
+  };
+  await check();
+  const timer = setInterval(() => void check(), opts.healthIntervalMs ?? 5000);
+  timer.unref();
+
+  return {
+    port,
+    server,
+    health,
+    async shutdown(deadlineMs = 10_000) {
+      stopping = true;
+      clearInterval(timer);
+      setAll('NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, deadlineMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+/** Call credentials for a bearer token, for Youfu's own clients. */
+export function bearerMetadata(token: string, requestId?: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${token}`);
+  if (requestId) md.set('x-request-id', requestId);
+  return md;
+}
+
+/** Promise-style unary methods of a service definition, each taking a request and a bearer token. */
+export type UnaryClient<D> = {
+  [K in keyof D as D[K] extends { requestStream: false; responseStream: false } ? K : never]: (
+    req: ReqOf<D[K]>,
+    token?: string,
+    opts?: { deadlineMs?: number; requestId?: string },
+  ) => Promise<ResOf<D[K]>>;
+} & { close(): void; raw: grpc.Client };
+
+/** A client for Youfu's own calls between services and from tests (unary methods, typed from ts-proto). */
+export function createUnaryClient<D>(definition: D, address: string, creds = grpc.credentials.createInsecure()): UnaryClient<D> {
+  const raw = new grpc.Client(address, creds);
+  const out: Record<string, unknown> = { close: () => raw.close(), raw };
+  for (const [key, m] of Object.entries(definition as Record<string, grpc.MethodDefinition<unknown, unknown>>)) {
+    if (m.requestStream || m.responseStream) continue;
+    out[key] = (req: unknown, token?: string, opts: { deadlineMs?: number; requestId?: string } = {}) =>
+      new Promise((resolve, reject) => {
+        const md = token ? bearerMetadata(token, opts.requestId) : new grpc.Metadata();
+        raw.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, md,
+          { deadline: Date.now() + (opts.deadlineMs ?? 30_000) },
+          (err, res) => (err ? reject(err) : resolve(res)));
+      });
+  }
+  return out as UnaryClient<D>;
+}

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Producer } from 'kafkajs';
+import pg from 'pg';
+import { ceHeaders, createProducer, ensureTopics, topicName, type EventType } from './kafka';
+import type { Queryable } from './db';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+
+/** An event to publish once the surrounding transaction commits. */
+export interface OutboxEvent<T> {
+  /** Logical topic, e.g. `youfu.persons.v1`. */
+  topic: string;
+  /** Aggregate id: the Kafka key and CloudEvents subject (pseudonymous, never a national ID). */
+  aggregateId: string;
+  type: EventType<T>;
+  data: T;
+}
+
+/**
+ * Writes an event into the outbox inside the caller's transaction `tx`. It is published only if that
+ * transaction commits. A transaction-scoped advisory lock on the aggregate makes concurrent writers of
+ * one aggregate take outbox sequence numbers in commit order, so the relay keeps their order.
+ * Returns the event id (`ce_id`).
+ */
+export async function enqueue<T>(tx: Queryable, e: OutboxEvent<T>): Promise<string> {
+  const id = randomUUID();
+  await tx.query(
+    `WITH l AS (SELECT pg_advisory_xact_lock(hashtextextended($3, 0)))
+     INSERT INTO outbox (id, topic, aggregate_id, event_type, payload) SELECT $1, $2, $3, $4, $5 FROM l`,
+    [id, e.topic, e.aggregateId, e.type.type, Buffer.from(e.type.encode(e.data))],
+  );
+  return id;
+}
+
+export interface RelayOptions {
+  /** Connection URL of the service (its role and schema). */
+  pgUrl: string;
+  schema: string;
+  kafka: Kafka;
+  /** CloudEvents source, `/youfu/<service>`. */
+  source: string;
+  topicPrefix: string;
+  /** Logical topics this service publishes (created at start). */
+  topics: string[];
+  log: Logger;
+  metrics?: Metrics;
+  batchSize?: number;
+  pollMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface Row {
+  seq: bigint;
+  id: string;
+  topic: string;
+  aggregate_id: string;
+  event_type: string;
+  payload: Buffer;
+  created_at: Date;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+
+/**
+ * Publishes outbox rows to Kafka. Any number of relays may run for one service: they elect a leader
+ * with a session-level PostgreSQL advisory lock, and only the leader publishes, strictly in `seq`
+ * order, with acks from all in-sync replicas. A failed batch is retried from its head with
+ * exponential back-off (attempts, next attempt and last error are recorded on the rows), so one
+ * aggregate's events never overtake each other. If the leader dies its lock goes with its session and
+ * another relay takes over; delivery is at-least-once and consumers de-duplicate by `ce_id`.
+ */
+export class OutboxRelay {
+  private producer?: Producer;
+  private loop?: Promise<void>;
+  private readonly stop$ = new AbortController();
+  private leaderClient?: pg.Client;
+  private isLeader = false;
+
+  constructor(private readonly o: RelayOptions) {}
+
+  /** Leadership lock key: one per service schema. */
+  private get lockKey(): string {
+    return `youfu.outbox.${this.o.schema}`;
+  }
+
+  get leader(): boolean {
+    return this.isLeader;
+  }
+
+  async start(): Promise<void> {
+    const admin = this.o.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, this.o.topics.map((t) => topicName(this.o.topicPrefix, t)));
+    } finally {
+      await admin.disconnect();
+    }
+    this.producer = createProducer(this.o.kafka);
+    await this.producer.connect();
+    this.loop = this.run();
+  }
+
+  /** Stops after publishing what is pending (bounded by `deadlineMs`), then releases the lock. */
+  stop(deadlineMs = 5000): Promise<void> {
+    return (this.stopped ??= this.doStop(deadlineMs));
+  }
+
+  private stopped?: Promise<void>;
+
+  private async doStop(deadlineMs: number): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while (this.isLeader && Date.now() < until && (await this.pending()) > 0) await sleep(50);
+    this.stop$.abort();
+    await this.loop;
+    await this.producer?.disconnect();
+  }
+
+  private async pending(): Promise<number> {
+    try {
+      const r = await this.leaderClient?.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
+      return (r?.rows[0] as { n: number } | undefined)?.n ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { log, pollMs = 100 } = this.o;
+    let backoff = 0;
+    while (!this.stop$.signal.aborted) {
+      try {
+        if (!this.isLeader) {
+          await this.tryLead();
+          if (!this.isLeader) {
+            await sleep(pollMs * 5, this.stop$.signal);
+            continue;
+          }
+        }
+        const n = await this.publishBatch();
+        backoff = 0;
+        if (n === 0) await sleep(pollMs, this.stop$.signal);
+      } catch (err) {
+        this.o.metrics?.outboxFailures.inc();
+        backoff = Math.min(backoff ? backoff * 2 : 200, this.o.maxBackoffMs ?? 10_000);
+        log.warn({ err: String(err), backoffMs: backoff }, 'outbox publish failed; retrying');
+        await this.recordFailure(err, backoff).catch(() => this.dropLeadership());
+        await sleep(backoff, this.stop$.signal);
+      }
+    }
+    await this.dropLeadership();
+  }
+
+  private async tryLead(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.o.pgUrl, application_name: `${this.o.source}/outbox-relay` });
+    client.on('error', () => void this.dropLeadership());
+    await client.connect();
+    await client.query(`SET search_path = ${this.o.schema}`);
+    const r = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [this.lockKey]);
+    if ((r.rows[0] as { ok: boolean }).ok) {
+      this.leaderClient = client;
+      this.isLeader = true;
+      this.o.metrics?.outboxLeader.set(1);
+      this.o.log.info('outbox relay is leader');
+    } else {
+      await client.end();
+    }
+  }
+
+  private async dropLeadership(): Promise<void> {
+    const c = this.leaderClient;
+    this.leaderClient = undefined;
+    this.isLeader = false;
+    this.o.metrics?.outboxLeader.set(0);
+    await c?.end().catch(() => undefined);
+  }
+
+  private head: bigint[] = [];
+
+  private async publishBatch(): Promise<number> {
+    const client = this.leaderClient!;
+    const { rows } = await client.query<Row>(
+      `SELECT seq, id, topic, aggregate_id, event_type, payload, created_at FROM outbox
+        WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+      [this.o.batchSize ?? 200],
+    );
+    this.head = rows.map((r) => r.seq);
+    if (!rows.length) return 0;
+    const byTopic = new Map<string, { key: string; value: Buffer; headers: ReturnType<typeof ceHeaders> }[]>();
+    for (const r of rows) {
+      const topic = topicName(this.o.topicPrefix, r.topic);
+      const list = byTopic.get(topic) ?? [];
+      list.push({
+        key: r.aggregate_id,
+        value: r.payload,
+        headers: ceHeaders({ id: r.id, type: r.event_type, source: this.o.source, subject: r.aggregate_id, time: r.created_at.toISOString() }),
+      });
+      byTopic.set(topic, list);
+    }
+    await this.producer!.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await client.query(
+      'UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL WHERE seq = ANY($1)',
+      [this.head],
+    );
+    this.o.metrics?.outboxPublished.inc(rows.length);
+    return rows.length;
+  }
+
+  private async recordFailure(err: unknown, backoffMs: number): Promise<void> {
+    if (!this.leaderClient || !this.head.length) return;
+    await this.leaderClient.query(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+              next_attempt_at = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
+        WHERE seq = ANY($1)`,
+      [this.head, String(err).slice(0, 2000), backoffMs],
+    );
+  }
+}

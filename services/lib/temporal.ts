@@ -1,0 +1,99 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+
+const ENCODING = 'binary/encrypted';
+const KEY_ID = 'encryption-key-id';
+
+/**
+ * Encrypts every Temporal payload with AES-256-GCM, so personal data in workflow inputs, results and
+ * activity arguments never sits in Temporal's history in clear. The key id travels in the payload
+ * metadata; `keys` may hold retired keys for decoding, `current` names the one used to encode.
+ */
+export class AesGcmCodec implements PayloadCodec {
+  constructor(private readonly keys: ReadonlyMap<string, Buffer>, private readonly current: string) {
+    const k = keys.get(current);
+    if (!k || k.length !== 32) throw new Error(`payload key ${current} must be 32 bytes`);
+  }
+
+  /** Parses `id1:base64key,id2:base64key`; the first entry is the current key. */
+  static fromConfig(spec: string): AesGcmCodec {
+    const entries = spec.split(',').filter(Boolean).map((e) => {
+      const [id, b64] = e.split(':');
+      if (!id || !b64) throw new Error('payload keys must look like id:base64key');
+      return [id, Buffer.from(b64, 'base64')] as const;
+    });
+    if (!entries.length) throw new Error('no payload key configured');
+    return new AesGcmCodec(new Map(entries), entries[0]![0]);
+  }
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.current)!, iv);
+      const plain = temporal.api.common.v1.Payload.encode(p).finish();
+      const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      return {
+        metadata: { encoding: Buffer.from(ENCODING), [KEY_ID]: Buffer.from(this.current) },
+        data,
+      };
+    });
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => {
+      if (Buffer.from(p.metadata?.encoding ?? []).toString() !== ENCODING) return p;
+      const keyId = Buffer.from(p.metadata?.[KEY_ID] ?? []).toString();
+      const key = this.keys.get(keyId);
+      if (!key) throw new Error(`unknown payload key id ${keyId}`);
+      const data = Buffer.from(p.data ?? []);
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
+      decipher.setAuthTag(data.subarray(data.length - 16));
+      const plain = Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]);
+      return temporal.api.common.v1.Payload.decode(plain) as Payload;
+    });
+  }
+}
+
+export interface TemporalConfig {
+  YOUFU_TEMPORAL_ADDRESS: string;
+  YOUFU_TEMPORAL_NAMESPACE: string;
+}
+
+let runtimeInstalled = false;
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/** A Temporal client for starting and signalling workflows. */
+export async function createTemporalClient(cfg: TemporalConfig, codec?: PayloadCodec): Promise<Client> {
+  const connection = await Connection.connect({ address: cfg.YOUFU_TEMPORAL_ADDRESS });
+  return new Client({
+    connection,
+    namespace: cfg.YOUFU_TEMPORAL_NAMESPACE,
+    ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+  });
+}
+
+/**
+ * A worker on `taskQueue`. Services pass their activities (they live with the data they touch);
+ * the workflows worker passes `workflowsPath`. Call `run()` and later `shutdown()`.
+ */
+export async function createTemporalWorker(
+  cfg: TemporalConfig,
+  opts: Pick<WorkerOptions, 'taskQueue' | 'activities' | 'workflowsPath' | 'workflowBundle'> & { codec?: PayloadCodec },
+): Promise<Worker> {
+  installRuntime();
+  const connection = await NativeConnection.connect({ address: cfg.YOUFU_TEMPORAL_ADDRESS });
+  const { codec, ...rest } = opts;
+  return Worker.create({
+    connection,
+    namespace: cfg.YOUFU_TEMPORAL_NAMESPACE,
+    ...rest,
+    ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+  });
+}

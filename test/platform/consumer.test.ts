@@ -1,0 +1,120 @@
+import type { KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventConsumer, replayDeadLetters } from '../../services/lib/consumer';
+import { createPool, migrateService, serviceUrl, type Pool } from '../../services/lib/db';
+import { ceHeaders, createKafka, createProducer, headerString } from '../../services/lib/kafka';
+import { createLogger } from '../../services/lib/log';
+import { createMetrics } from '../../services/lib/metrics';
+import { newAggregate, probeConsumer, probeMigrations, probeRecorded, PROBE_TOPIC } from '../fixtures/probe';
+import { eventually, freshDatabase, testConfig, topicPrefix } from '../support/env';
+import { tcpProxy } from '../support/proxy';
+
+const log = createLogger('test-consumer', process.env.YOUFU_LOG_LEVEL ?? 'warn');
+const metrics = createMetrics('test-consumer');
+
+describe('consumer failures: poison messages, rejections, database outage', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let pool: Pool;
+  let proxy: Awaited<ReturnType<typeof tcpProxy>>;
+  const prefix = topicPrefix('consumer');
+  const topic = `${prefix}${PROBE_TOPIC}`;
+  const kafka = createKafka(testConfig.YOUFU_KAFKA_BROKERS, 'test-consumer', log);
+  const producer = createProducer(kafka);
+  const rejected = newAggregate();
+  let consumer: EventConsumer;
+  const dead: KafkaMessage[] = [];
+  const dlqReader = kafka.consumer({ groupId: `${prefix}dlq-reader` });
+
+  beforeAll(async () => {
+    db = await freshDatabase('consumer');
+    await migrateService(db.adminUrl, 'sink', probeMigrations);
+    const url = new URL(serviceUrl(db.adminUrl, 'sink'));
+    proxy = await tcpProxy(url.hostname, Number(url.port));
+    url.port = String(proxy.port);
+    // The consumer reaches PostgreSQL only through the proxy, so the test can cut its network.
+    pool = createPool(url.toString(), { schema: 'sink', application: 'test' });
+    consumer = new EventConsumer(probeConsumer('sink-probe', rejected), {
+      pool, kafka, topicPrefix: prefix, log, metrics, retryInitialMs: 20, retryMaxMs: 200,
+    });
+    await consumer.start();
+    await producer.connect();
+    await dlqReader.connect();
+    await dlqReader.subscribe({ topics: [`${topic}.dlq`], fromBeginning: true });
+    await dlqReader.run({ eachMessage: async ({ message }) => void dead.push(message) });
+  });
+  afterAll(async () => {
+    await dlqReader.disconnect();
+    await consumer?.stop();
+    await producer.disconnect();
+    await pool?.end();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  let n = 0;
+  const send = (aggregateId: string, seq: number, value?: Buffer) => {
+    const id = `evt-${++n}-${aggregateId}`;
+    return producer
+      .send({
+        topic,
+        acks: -1,
+        messages: [{
+          key: aggregateId,
+          value: value ?? Buffer.from(probeRecorded.encode({ aggregateId, seq: BigInt(seq) })),
+          headers: ceHeaders({ id, type: probeRecorded.type, source: '/youfu/test', subject: aggregateId, time: new Date().toISOString() }),
+        }],
+      })
+      .then(() => id);
+  };
+  const retries = async () => (await metrics.consumerRetries.get()).values.reduce((a, v) => a + v.value, 0);
+  const appliedCount = async (agg: string) =>
+    (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM probe_applied WHERE aggregate_id = $1', [agg])).rows[0]!.n;
+
+  it('sends an undecodable message to the DLQ with its reason and moves on', async () => {
+    const agg = newAggregate();
+    const poisonId = await send(agg, 1, Buffer.from([0xff, 0xff, 0xff, 0x01]));
+    await send(agg, 2);
+    await eventually(async () => ((await appliedCount(agg)) === 1 ? true : undefined), 30_000, 'the good message');
+    const msg = await eventually(async () => dead.find((m) => headerString(m.headers, 'ce_id') === poisonId), 30_000, 'dead letter');
+    expect(headerString(msg.headers, 'youfu_dlq_reason')).toMatch(/^UNDECODABLE/);
+    expect(headerString(msg.headers, 'youfu_dlq_consumer')).toBe('sink-probe');
+    expect(headerString(msg.headers, 'youfu_dlq_attempts')).toBe('1');
+  });
+
+  it('dead-letters a message a business rule rejects 5 times, then replays it after a fix', async () => {
+    const id = await send(rejected, 1);
+    const msg = await eventually(async () => dead.find((m) => headerString(m.headers, 'ce_id') === id), 30_000, 'rejected dead letter');
+    expect(headerString(msg.headers, 'youfu_dlq_reason')).toMatch(/^PROBE_REJECTED/);
+    expect(headerString(msg.headers, 'youfu_dlq_attempts')).toBe('5');
+    expect(await appliedCount(rejected)).toBe(0);
+
+    // "Fix": a consumer without the rejection rule, then replay the dead letters into the topic.
+    await consumer.stop();
+    consumer = new EventConsumer(probeConsumer('sink-probe'), { pool, kafka, topicPrefix: prefix, log, metrics, retryInitialMs: 20, retryMaxMs: 200 });
+    await consumer.start();
+    const replayed = await replayDeadLetters(kafka, prefix, PROBE_TOPIC, log);
+    expect(replayed).toBe(2); // the poison message and the rejected one
+    await eventually(async () => ((await appliedCount(rejected)) === 1 ? true : undefined), 30_000, 'replayed event applied');
+    // The undecodable message is still poison: it comes back to the DLQ, and only it replays next time.
+    await eventually(async () => (dead.filter((m) => headerString(m.headers, 'ce_type') && /^UNDECODABLE/.test(headerString(m.headers, 'youfu_dlq_reason') ?? '')).length === 2 ? true : undefined), 30_000, 'poison dead-lettered again');
+    expect(await replayDeadLetters(kafka, prefix, PROBE_TOPIC, log)).toBe(1);
+    expect(await appliedCount(rejected)).toBe(1);
+  });
+
+  it('retries through a database outage without dead-lettering or losing anything', async () => {
+    const agg = newAggregate();
+    const deadBefore = dead.length;
+    await proxy.cut();
+    const ids = [];
+    for (let seq = 1; seq <= 10; seq++) ids.push(await send(agg, seq));
+    // Wait until the consumer has observably failed against the dead network at least once.
+    const before = await retries();
+    await eventually(async () => ((await retries()) > before + 1 ? true : undefined), 30_000, 'consumer retries');
+    await proxy.restore();
+    await eventually(async () => ((await appliedCount(agg)) === 10 ? true : undefined), 60_000, 'all applied after outage');
+    const seqs = (await pool.query<{ seq: bigint }>('SELECT seq FROM probe_applied WHERE aggregate_id = $1 ORDER BY applied_order', [agg])).rows;
+    expect(seqs.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(dead.length).toBe(deadBefore);
+  });
+
+});

@@ -1,0 +1,100 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProto } from 'grpc-health-check';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProbeServiceService } from '../../protos/gen/youfu/devtest/v1/probe';
+import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
+import { startService, type RunningService } from '../../services/lib/runtime';
+import { probeModule } from '../fixtures/probe';
+import { freshDatabase, serviceEnv, token, topicPrefix } from '../support/env';
+import { failure } from '../support/grpc';
+
+const require = createRequire(import.meta.url);
+const reflectionProto = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto/grpc/reflection/v1/reflection.proto');
+
+describe('gRPC runtime: health, reflection, auth, error boundary', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let svc: RunningService;
+  let client: UnaryClient<typeof ProbeServiceService>;
+  let address: string;
+
+  beforeAll(async () => {
+    db = await freshDatabase('grpc');
+    svc = await startService(probeModule, { env: serviceEnv(db.adminUrl, topicPrefix('grpc')) });
+    address = `127.0.0.1:${svc.grpcPort}`;
+    client = createUnaryClient(ProbeServiceService, address);
+  });
+  afterAll(async () => {
+    client?.close();
+    await svc?.stop();
+    await db?.drop();
+  });
+
+  it('answers the standard health check with SERVING while its database is reachable', async () => {
+    const def = grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { enums: String })) as any;
+    const health = new def.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+    const res = await new Promise<{ status: string }>((resolve, reject) =>
+      health.check({ service: 'youfu.devtest.v1.ProbeService' }, (err: Error | null, r: { status: string }) => (err ? reject(err) : resolve(r))),
+    );
+    expect(res.status).toBe('SERVING');
+    health.close();
+  });
+
+  it('lists its services through server reflection', async () => {
+    const def = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionProto, { keepCase: true })) as any;
+    const refl = new def.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
+    const names = await new Promise<string[]>((resolve, reject) => {
+      const stream = refl.ServerReflectionInfo();
+      stream.on('data', (r: { list_services_response?: { service: { name: string }[] } }) => {
+        resolve((r.list_services_response?.service ?? []).map((s) => s.name));
+        stream.end();
+      });
+      stream.on('error', reject);
+      stream.write({ list_services: '' });
+    });
+    expect(names).toEqual(expect.arrayContaining(['youfu.devtest.v1.ProbeService', 'grpc.health.v1.Health']));
+    refl.close();
+  });
+
+  it('refuses a call without a token (UNAUTHENTICATED) or with a forged one', async () => {
+    expect((await failure(client.whoAmI({}))).code).toBe(grpc.status.UNAUTHENTICATED);
+    const forged = (await token('clerk')).slice(0, -4) + 'AAAA';
+    expect((await failure(client.whoAmI({}, forged))).code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it('refuses a role the RPC does not allow (PERMISSION_DENIED) and names the reason', async () => {
+    const f = await failure(client.record({ aggregateId: crypto.randomUUID(), seq: 1n }, await token('auditor')));
+    expect(f.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(f.reason).toBe('ROLE_NOT_ALLOWED');
+    const hospital = await token('hospital', 'his-1', { hospital: 'H001' });
+    expect((await failure(client.whoAmI({}, hospital))).code).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
+  it('checks a delegated service call as the person it acts for', async () => {
+    const asApprover = await token('service', 'workflows', { actor: { subject: 'wang', role: 'approver' } });
+    expect(await client.whoAmI({}, asApprover)).toEqual({ subject: 'wang', role: 'approver' });
+    expect((await failure(client.record({ aggregateId: crypto.randomUUID(), seq: 1n }, asApprover))).code).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+  });
+
+  it('maps bad input to INVALID_ARGUMENT with the field path, and rule conflicts to FAILED_PRECONDITION', async () => {
+    const clerk = await token('clerk');
+    const bad = await failure(client.record({ aggregateId: 'not-a-uuid', seq: 0n }, clerk));
+    expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(bad.fields.sort()).toEqual(['aggregateId', 'seq']);
+    const agg = crypto.randomUUID();
+    const ok = await client.record({ aggregateId: agg, seq: 1n }, clerk);
+    expect(ok.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    const dup = await failure(client.record({ aggregateId: agg, seq: 1n }, clerk));
+    expect(dup.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(dup.reason).toBe('DUPLICATE_SEQ');
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const body = await (await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`)).text();
+    expect(body).toContain('youfu_grpc_server_handling_seconds');
+  });
+});

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventConsumer } from '../../services/lib/consumer';
+import { createPool, migrateService, serviceUrl, type Pool } from '../../services/lib/db';
+import { createKafka } from '../../services/lib/kafka';
+import { createLogger } from '../../services/lib/log';
+import { OutboxRelay } from '../../services/lib/outbox';
+import { newAggregate, probeConsumer, probeMigrations, recordProbe, PROBE_TOPIC } from '../fixtures/probe';
+import { eventually, freshDatabase, testConfig, topicPrefix } from '../support/env';
+
+const log = createLogger('test-outbox', process.env.YOUFU_LOG_LEVEL ?? 'warn');
+
+describe('transactional outbox → Kafka → idempotent consumer', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let producerPool: Pool;
+  let consumerPool: Pool;
+  const prefix = topicPrefix('outbox');
+  const kafka = createKafka(testConfig.YOUFU_KAFKA_BROKERS, 'test-outbox', log);
+  const stops: (() => Promise<unknown>)[] = [];
+  const admin = kafka.admin();
+
+  beforeAll(async () => {
+    db = await freshDatabase('outbox');
+    await migrateService(db.adminUrl, 'probe', probeMigrations);
+    await migrateService(db.adminUrl, 'sink', probeMigrations);
+    producerPool = createPool(serviceUrl(db.adminUrl, 'probe'), { schema: 'probe', application: 'test' });
+    consumerPool = createPool(serviceUrl(db.adminUrl, 'sink'), { schema: 'sink', application: 'test' });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    for (const s of stops.reverse()) await s();
+    await admin.disconnect();
+    await producerPool?.end();
+    await consumerPool?.end();
+    await db?.drop();
+  });
+
+  const relay = () =>
+    new OutboxRelay({
+      pgUrl: serviceUrl(db.adminUrl, 'probe'), schema: 'probe', kafka, source: '/youfu/probe',
+      topicPrefix: prefix, topics: [PROBE_TOPIC], log, batchSize: 7, pollMs: 20,
+    });
+
+  it('publishes committed events exactly once per consumer, in per-aggregate order, with two relays running', async () => {
+    const relayA = relay();
+    const relayB = relay();
+    await relayA.start();
+    await relayB.start();
+    stops.push(() => relayA.stop(), () => relayB.stop());
+    const consumer = new EventConsumer(probeConsumer('sink-probe'), { pool: consumerPool, kafka, topicPrefix: prefix, log, retryInitialMs: 20 });
+    await consumer.start();
+    stops.push(() => consumer.stop());
+
+    const aggregates = Array.from({ length: 8 }, newAggregate);
+    const PER = 25;
+    // Writers run concurrently; every 5th transaction rolls back and must never be published.
+    let committed = 0;
+    await Promise.all(
+      aggregates.map(async (agg) => {
+        for (let seq = 1; seq <= PER; seq++) {
+          const rollback = seq % 5 === 0;
+          await recordProbe(producerPool, agg, BigInt(seq), rollback).catch((e: Error) => {
+            if (!rollback) throw e;
+          });
+          if (!rollback) committed++;
+        }
+      }),
+    );
+    // Exactly one relay leads at a time.
+    await eventually(async () => (relayA.leader !== relayB.leader ? true : undefined), 10_000, 'a single leader');
+
+    // Kill the leader half-way: the other relay takes over.
+    await eventually(async () => {
+      const r = await consumerPool.query<{ n: number }>('SELECT count(*)::int AS n FROM probe_applied');
+      return r.rows[0]!.n > 0 ? true : undefined;
+    });
+    await (relayA.leader ? relayA : relayB).stop(0);
+
+    const applied = await eventually(async () => {
+      const r = await consumerPool.query<{ aggregate_id: string; seq: bigint; event_id: string }>(
+        'SELECT aggregate_id, seq, event_id FROM probe_applied ORDER BY applied_order',
+      );
+      return r.rows.length >= committed ? r.rows : undefined;
+    }, 60_000, `${committed} applied events`);
+
+    expect(applied).toHaveLength(committed);
+    expect(new Set(applied.map((r) => r.event_id)).size).toBe(committed);
+    for (const agg of aggregates) {
+      const seqs = applied.filter((r) => r.aggregate_id === agg).map((r) => Number(r.seq));
+      const expected = Array.from({ length: PER }, (_, i) => i + 1).filter((s) => s % 5 !== 0);
+      expect(seqs).toEqual(expected);
+    }
+
+    // Redelivery (a relay crashed after sending, before marking) is applied once: re-arm some rows.
+    const before = committed;
+    await producerPool.query(`UPDATE outbox SET published_at = NULL WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT 20)`);
+    await eventually(async () => {
+      const r = await producerPool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
+      return r.rows[0]!.n === 0 ? true : undefined;
+    });
+    const dupes = await eventually(async () => {
+      const r = await consumerPool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM processed_events WHERE consumer = 'sink-probe'",
+      );
+      const offsets = await admin.fetchTopicOffsets(`${prefix}${PROBE_TOPIC}`);
+      const m = offsets.reduce((s, p) => s + Number(p.high), 0);
+      return m >= before + 20 && r.rows[0]!.n === before ? m : undefined;
+    }, 30_000, 'redelivered events');
+    expect(dupes).toBeGreaterThanOrEqual(before + 20);
+    // Give the consumer the chance to apply anything twice; it must not.
+    await eventually(async () => {
+      const lag = await admin.fetchOffsets({ groupId: `${prefix}sink-probe`, topics: [`${prefix}${PROBE_TOPIC}`] });
+      const committedOffsets = lag[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+      return committedOffsets >= dupes ? true : undefined;
+    }, 30_000, 'consumer to catch up');
+    const total = await consumerPool.query<{ n: number }>('SELECT count(*)::int AS n FROM probe_applied');
+    expect(total.rows[0]!.n).toBe(committed);
+  });
+});
