@@ -30,9 +30,23 @@ READY_TIMEOUT=${YOUFU_READY_TIMEOUT:-120}
 
 PG_BIN=${YOUFU_PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_PORT=${YOUFU_PG_PORT:-55432}
-PG_DATA=$STATE/pg
-PG_SOCK=$STATE/pg-sock
-PG_LOG=$LOGS/postgres.log
+# As root, the server runs as the OS user `postgres`, which must be able to reach its data folder.
+# When $STATE lies under a folder others cannot traverse (e.g. a clone under /root), the cluster
+# lives in /var/lib/youfu-stack/<hash of $STATE> instead.
+world_traversable() {
+  local d=$1
+  while [[ $d != / && $d != . ]]; do
+    if [[ -e $d ]]; then [[ $(stat -c %A "$d") == ?????????[xt]* ]] || return 1; fi
+    d=$(dirname "$d")
+  done
+}
+if [[ -n ${YOUFU_PG_STATE:-} ]]; then PG_HOME=$YOUFU_PG_STATE
+elif [[ $(id -u) -eq 0 ]] && ! world_traversable "$STATE"; then
+  PG_HOME=/var/lib/youfu-stack/$(printf '%s' "$STATE" | md5sum | cut -c1-12)
+else PG_HOME=$STATE; fi
+PG_DATA=$PG_HOME/pg
+PG_SOCK=$PG_HOME/pg-sock
+PG_LOG=$PG_HOME/postgres.log
 
 KAFKA_VERSION=${YOUFU_KAFKA_VERSION:-3.9.2}
 KAFKA_PORT=${YOUFU_KAFKA_PORT:-9092}
@@ -182,9 +196,9 @@ pg_init() {
   [[ -f $PG_DATA/PG_VERSION ]] && return 0
   log "initdb $PG_DATA"
   if is_root; then
-    as_pg test -x "$STATE" || die "user postgres cannot reach $STATE; set YOUFU_STATE to a directory outside /root"
     mkdir -p "$PG_DATA"
     chown postgres: "$PG_DATA"
+    as_pg test -x "$PG_DATA" || die "user postgres cannot reach $PG_DATA; set YOUFU_PG_STATE to a folder it can reach"
   fi
   chmod 700 "$PG_DATA" 2>/dev/null || true
   # Trust on loopback only (listen_addresses=127.0.0.1 below): local development, no passwords.

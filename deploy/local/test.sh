@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# npm test: installs what is missing, brings the local stack up if needed, then checks and tests
+# everything: types, lint, protobuf contract, unit and integration tests against the real servers.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+export KAFKAJS_NO_PARTITIONER_WARNING=1
+t() { local s=$SECONDS; "$@"; echo "[test] $* — $((SECONDS - s))s"; }
+t bash deploy/local/setup.sh
+t bash deploy/local/stack.sh up
+t npx tsc -p .
+t npx eslint .
+t bash deploy/local/buf-breaking.sh
+mkdir -p .local
+s=$SECONDS
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json=.local/vitest.json "$@"
+rc=$?
+set -e
+echo "[test] vitest — $((SECONDS - s))s"
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".local/vitest.json", "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit $rc
