@@ -27,6 +27,8 @@ const serviceEnv = {
   YOUFU_MIGRATE: z.enum(['true', 'false']).default('true'),
   /** Temporal payload encryption keys, `id:base64(32 bytes)` comma-separated, current first. */
   YOUFU_PAYLOAD_KEYS: z.string().optional(),
+  /** How often the health service re-checks the database, ms. */
+  YOUFU_HEALTH_INTERVAL_MS: z.coerce.number().int().min(50).default(5000),
 };
 
 export type ServiceConfig = PlatformConfig & {
@@ -35,6 +37,7 @@ export type ServiceConfig = PlatformConfig & {
   YOUFU_PG_URL?: string;
   YOUFU_MIGRATE: 'true' | 'false';
   YOUFU_PAYLOAD_KEYS?: string;
+  YOUFU_HEALTH_INTERVAL_MS: number;
 };
 
 /** What a service's `build` receives: the shared runtime, already started. */
@@ -147,6 +150,7 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
       log,
       metrics,
       healthy: () => pingDb(pool),
+      healthIntervalMs: cfg.YOUFU_HEALTH_INTERVAL_MS,
     });
     stops.push(() => grpcServer.shutdown());
     const m = await serveMetrics(metrics, cfg.YOUFU_GRPC_HOST, cfg.YOUFU_METRICS_PORT ?? (cfg.YOUFU_GRPC_PORT === 0 ? 0 : grpcServer.port + 1000));

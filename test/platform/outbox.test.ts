@@ -1,12 +1,15 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventConsumer } from '../../services/lib/consumer';
 import { createPool, migrateService, serviceUrl, type Pool } from '../../services/lib/db';
 import { createKafka } from '../../services/lib/kafka';
 import { createLogger } from '../../services/lib/log';
-import { OutboxRelay } from '../../services/lib/outbox';
 import { newAggregate, probeConsumer, probeMigrations, recordProbe, PROBE_TOPIC } from '../fixtures/probe';
 import { eventually, freshDatabase, testConfig, topicPrefix } from '../support/env';
 
+const relayScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/relay-process.ts');
 const log = createLogger('test-outbox', process.env.YOUFU_LOG_LEVEL ?? 'warn');
 
 describe('transactional outbox → Kafka → idempotent consumer', () => {
@@ -34,46 +37,60 @@ describe('transactional outbox → Kafka → idempotent consumer', () => {
     await db?.drop();
   });
 
-  const relay = () =>
-    new OutboxRelay({
-      pgUrl: serviceUrl(db.adminUrl, 'probe'), schema: 'probe', kafka, source: '/youfu/probe',
-      topicPrefix: prefix, topics: [PROBE_TOPIC], log, batchSize: 7, pollMs: 20,
+  /** Starts an outbox relay as a separate OS process; resolves once it is running. */
+  function relayProcess() {
+    const child = spawn(process.execPath, ['--import', 'tsx', relayScript, serviceUrl(db.adminUrl, 'probe'), 'probe', prefix], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
     });
+    const lines: string[] = [];
+    child.stdout.setEncoding('utf8').on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    stops.push(async () => {
+      child.kill('SIGTERM');
+      await exited;
+    });
+    return { child, lines, exited, isLeader: () => lines.includes('leader') };
+  }
 
-  it('publishes committed events exactly once per consumer, in per-aggregate order, with two relays running', async () => {
-    const relayA = relay();
-    const relayB = relay();
-    await relayA.start();
-    await relayB.start();
-    stops.push(() => relayA.stop(), () => relayB.stop());
+  it('publishes committed events exactly once per consumer, in per-aggregate order, with two relay processes', async () => {
+    const a = relayProcess();
+    const b = relayProcess();
+    await eventually(async () => (a.lines.includes('started') && b.lines.includes('started') ? true : undefined), 60_000, 'relays started');
     const consumer = new EventConsumer(probeConsumer('sink-probe'), { pool: consumerPool, kafka, topicPrefix: prefix, log, retryInitialMs: 20 });
     await consumer.start();
     stops.push(() => consumer.stop());
+    // Exactly one relay leads.
+    const leader = await eventually(async () => (a.isLeader() !== b.isLeader() ? (a.isLeader() ? a : b) : undefined), 30_000, 'a single leader');
+    const follower = leader === a ? b : a;
 
     const aggregates = Array.from({ length: 8 }, newAggregate);
-    const PER = 25;
+    const PER = 24;
     // Writers run concurrently; every 5th transaction rolls back and must never be published.
     let committed = 0;
-    await Promise.all(
-      aggregates.map(async (agg) => {
-        for (let seq = 1; seq <= PER; seq++) {
-          const rollback = seq % 5 === 0;
-          await recordProbe(producerPool, agg, BigInt(seq), rollback).catch((e: Error) => {
-            if (!rollback) throw e;
-          });
-          if (!rollback) committed++;
-        }
-      }),
-    );
-    // Exactly one relay leads at a time.
-    await eventually(async () => (relayA.leader !== relayB.leader ? true : undefined), 10_000, 'a single leader');
-
-    // Kill the leader half-way: the other relay takes over.
+    const write = (from: number, to: number) =>
+      Promise.all(
+        aggregates.map(async (agg) => {
+          for (let seq = from; seq <= to; seq++) {
+            const rollback = seq % 5 === 0;
+            await recordProbe(producerPool, agg, BigInt(seq), rollback).catch((e: Error) => {
+              if (!rollback) throw e;
+            });
+            if (!rollback) committed++;
+          }
+        }),
+      );
+    await write(1, PER / 2);
     await eventually(async () => {
       const r = await consumerPool.query<{ n: number }>('SELECT count(*)::int AS n FROM probe_applied');
       return r.rows[0]!.n > 0 ? true : undefined;
     });
-    await (relayA.leader ? relayA : relayB).stop(0);
+    // Crash the leader (SIGKILL, no clean-up): the other process takes over and publishes the rest,
+    // including the second half, which only it can publish.
+    leader.child.kill('SIGKILL');
+    await leader.exited;
+    await write(PER / 2 + 1, PER);
+    await eventually(async () => (follower.isLeader() ? true : undefined), 30_000, 'the follower to take over');
 
     const applied = await eventually(async () => {
       const r = await consumerPool.query<{ aggregate_id: string; seq: bigint; event_id: string }>(
