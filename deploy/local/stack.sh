@@ -361,7 +361,7 @@ temporal_install() {
     mv "$TEMPORAL_BIN.tmp" "$TEMPORAL_BIN"
   else
     command -v go >/dev/null || die "Go is not installed: cannot build the Temporal CLI"
-    log "building the Temporal CLI $TEMPORAL_CLI_VERSION with go install: this takes 10+ minutes on 2 cores (once; cached in $CACHE/bin)"
+    log "building the Temporal CLI $TEMPORAL_CLI_VERSION with go install: this takes a few minutes on 2 cores (once; cached in $CACHE/bin)"
     if ! GOFLAGS=-mod=mod GOBIN="$CACHE/bin" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" \
       >"$LOGS/temporal-build.log" 2>&1; then
       tail -n 20 "$LOGS/temporal-build.log" >&2

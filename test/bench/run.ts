@@ -1,0 +1,22 @@
+/**
+ * npm run bench: runs every benchmark in test/bench/ one after another (each prints its numbers).
+ * Pass names to run a subset: npm run bench -- outbox standards-lookup
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const wanted = process.argv.slice(2);
+const benches = readdirSync(here)
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
+  .map((f) => f.slice(0, -3))
+  .filter((b) => !wanted.length || wanted.includes(b));
+let failed = 0;
+for (const b of benches) {
+  console.log(`\n=== ${b}`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, `${b}.ts`)], { stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
