@@ -25,14 +25,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  {
-    // No deep imports across services: a service talks to another through protos/ and its gRPC API.
-    files: ['services/*/**/*.ts'],
+  // No deep imports across services: a service talks to another through protos/ and its gRPC API.
+  // A file `depth` folders below services/<name>/ reaches services/ by climbing depth + 1 levels; from
+  // there only lib/ may be entered (protos/gen and the service's own folders stay allowed).
+  ...[0, 1, 2, 3].map((depth) => ({
+    files: [`services/*/${'*/'.repeat(depth)}*.ts`],
     ignores: ['services/lib/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../../services/*/**', '../*/**', '!../lib/**'], message: 'Use the other service through its gRPC API or events, not its code.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{
+        regex: `^(\\.\\./){${depth + 1}}(?!lib/)[^./]|^(\\.\\./){${depth + 2}}services/(?!lib/)`,
+        message: 'Use the other service through its gRPC API or events, not its code.',
+      }] }],
     },
-  },
+  })),
   {
     files: ['workflows/*/workflow.ts', 'workflows/*/workflows.ts', 'workflows/**/workflow*.ts', 'test/fixtures/workflows/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', workflowBans] },

@@ -52,6 +52,9 @@ export interface ServiceBinding<D> {
 /** Helps TypeScript infer D for a binding. */
 export const bindService = <D>(b: ServiceBinding<D>): ServiceBinding<D> => b;
 
+/** Largest message our servers and clients accept. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 const CODES: Record<AppError['kind'], grpc.status> = {
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
   NOT_FOUND: grpc.status.NOT_FOUND,
@@ -257,7 +260,7 @@ export interface RunningGrpcServer {
  * reflection over every contract in protos/, the auth check and the error boundary.
  */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
   const names = opts.bindings.map((b) => {
     const first = Object.values(b.definition as Record<string, { path: string }>)[0];
     return first ? first.path.split('/')[1]! : '';
@@ -329,8 +332,14 @@ export type UnaryClient<D> = {
 } & { close(): void; raw: grpc.Client };
 
 /** A client for Youfu's own calls between services and from tests (unary methods, typed from ts-proto). */
-export function createUnaryClient<D>(definition: D, address: string, creds = grpc.credentials.createInsecure()): UnaryClient<D> {
-  const raw = new grpc.Client(address, creds);
+export function createUnaryClient<D>(
+  definition: D,
+  address: string,
+  creds = grpc.credentials.createInsecure(),
+  options: grpc.ClientOptions = {},
+): UnaryClient<D> {
+  // Same message size limit as our servers (batch answers can pass gRPC's 4 MiB default).
+  const raw = new grpc.Client(address, creds, { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, ...options });
   const out: Record<string, unknown> = { close: () => raw.close(), raw };
   for (const [key, m] of Object.entries(definition as Record<string, grpc.MethodDefinition<unknown, unknown>>)) {
     if (m.requestStream || m.responseStream) continue;

@@ -1,0 +1,23 @@
+/** Events this service publishes on `youfu.standards.v1` (through the outbox). */
+import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
+import type { Tx } from '../lib/db';
+import { eventType } from '../lib/kafka';
+import { enqueue } from '../lib/outbox';
+import { diffRows, summarize } from './domain/diff';
+import type { Version } from './domain/versions';
+import { publishedBefore, rowsOf } from './store';
+import { versionPublishedEvent } from './wire';
+
+export const STANDARDS_TOPIC = 'youfu.standards.v1';
+export const versionPublished = eventType('youfu.standards.v1.VersionPublished', VersionPublished);
+
+/**
+ * Records VersionPublished for a version published in `tx`, with row counts against the version it
+ * follows: the one it supersedes (a correction), else the series' previous published version.
+ */
+export async function recordPublished(tx: Tx, v: Version): Promise<string> {
+  const previousId = v.correctsVersionId ?? (await publishedBefore(tx, v.level, v.regionCode, v.effectiveFrom))?.id ?? null;
+  const rows = await rowsOf(tx, previousId ? [previousId, v.id] : [v.id]);
+  const summary = summarize(diffRows(previousId ? rows.get(previousId)! : [], rows.get(v.id)!));
+  return enqueue(tx, { topic: STANDARDS_TOPIC, aggregateId: v.id, type: versionPublished, data: versionPublishedEvent(v, previousId, summary) });
+}

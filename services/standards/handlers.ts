@@ -1,0 +1,294 @@
+/** gRPC handlers of youfu.standards.v1.SubsidyStandardService: parse, decide with the domain rules, store, record events. */
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+import { SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
+import { assertNotOwnProposal, effective, policies } from '../lib/auth';
+import type { Clock } from '../lib/civil';
+import { withTx, type Pool, type Tx } from '../lib/db';
+import { aborted, alreadyExists, failedPrecondition, notFound } from '../lib/errors';
+import { bindService, errorDetails, toServiceError, type CallContext, type Handlers } from '../lib/grpc';
+import { diffRows } from './domain/diff';
+import { indexRows } from './domain/indexation';
+import { describeKey, keyString, type Row } from './domain/keys';
+import type { LookupQuery, LookupSettings } from './domain/lookup';
+import { assertApprovable, assertApproved, assertDraft, assertNoDuplicateDate, assertRevision, assertSameSeries, type Version } from './domain/versions';
+import { recordPublished } from './events';
+import { attempt, createLookups } from './lookups';
+import * as s from './schemas';
+import * as store from './store';
+import { benefitToProto, indexValueToProto, keyToProto, ruleToProto, rowToProto, versionToProto } from './wire';
+
+export interface StandardsSettings extends LookupSettings {
+  /** Default rounding unit of indexed drafts, fen. */
+  roundingUnitFen: bigint;
+}
+
+export interface StandardsDeps {
+  pool: Pool;
+  clock: Clock;
+  settings: StandardsSettings;
+}
+
+type Service = typeof SubsidyStandardServiceService;
+
+/** Who may call each RPC (architecture.md defaults). */
+export const standardsPolicies = {
+  createDraft: policies.propose,
+  upsertDraftRows: policies.propose,
+  deleteDraftRows: policies.propose,
+  proposeIndexedDraft: policies.propose,
+  correctPublishedVersion: policies.propose,
+  setIndexValue: policies.propose,
+  approveVersion: policies.decide,
+  publishVersion: policies.decide,
+  diffVersions: policies.read,
+  getVersion: policies.read,
+  listVersions: policies.read,
+  listIndexValues: policies.read,
+  lookupBenefit: policies.read,
+  batchLookupBenefits: policies.read,
+} satisfies Record<keyof Service, unknown>;
+
+async function mustGet(q: Tx | Pool, id: string, forUpdate = false): Promise<Version> {
+  const v = await store.getVersion(q, id, forUpdate);
+  if (!v) throw notFound(`standards version ${id}`, 'VERSION_NOT_FOUND');
+  return v;
+}
+
+/** A unique-index violation on the published series means another publish won the race. */
+function duplicateDateRace(err: unknown): never {
+  if ((err as { code?: string }).code === '23505') throw alreadyExists('a published version of this level, region and effective date', 'DUPLICATE_EFFECTIVE_DATE');
+  throw err;
+}
+
+const toQuery = (r: s.LookupRequest): LookupQuery => ({ identity: r.attributes, districtCode: r.districtCode, date: r.date });
+
+/** The status a single call would have failed with, as a batch item's error. */
+function itemError(err: unknown, ctx: CallContext) {
+  const se = toServiceError(err, ctx.log, ctx.requestId);
+  const d = errorDetails(se as ServiceError);
+  return { code: se.code ?? status.INTERNAL, reason: d.reason ?? '', message: se.details ?? '', fields: d.fields };
+}
+
+export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps): Handlers<Service> {
+  const lookupAll = createLookups(pool, settings);
+
+  /** Creates a DRAFT with `rows` in `tx` and returns it. */
+  async function newDraft(tx: Tx, v: Omit<store.NewVersion, 'id' | 'createdAt'>, rows: Row[]): Promise<Version> {
+    if (!v.correctsVersionId) assertNoDuplicateDate(v, await store.publishedOn(tx, v.level, v.regionCode, v.effectiveFrom));
+    const id = randomUUID();
+    await store.insertDraft(tx, { ...v, id, createdAt: clock.now() });
+    await store.upsertRows(tx, id, rows);
+    return mustGet(tx, id);
+  }
+
+  /** Runs `change` on a DRAFT at the expected revision, then bumps its revision. */
+  async function editDraft(id: string, expected: bigint, change: (tx: Tx, v: Version) => Promise<void>) {
+    return withTx(pool, async (tx) => {
+      const v = await mustGet(tx, id, true);
+      assertDraft(v);
+      assertRevision(v, expected);
+      await change(tx, v);
+      await store.updateVersion(tx, id, { at: clock.now() });
+      return { version: versionToProto(await mustGet(tx, id)) };
+    });
+  }
+
+  return {
+    async createDraft(req, ctx) {
+      const r = s.parse(s.createDraftRequest, req);
+      return withTx(pool, async (tx) => {
+        let rows: Row[] = [];
+        if (r.baseVersionId) {
+          const base = await mustGet(tx, r.baseVersionId);
+          assertSameSeries(r, base);
+          rows = await store.rowsOfVersion(tx, base.id);
+        }
+        const v = await newDraft(tx, { ...r, correctsVersionId: null, createdBy: effective(ctx.caller).subject }, rows);
+        return { version: versionToProto(v) };
+      });
+    },
+
+    async upsertDraftRows(req) {
+      const r = s.parse(s.upsertDraftRowsRequest, req);
+      return editDraft(r.versionId, r.expectedRevision, (tx) => store.upsertRows(tx, r.versionId, r.rows));
+    },
+
+    async deleteDraftRows(req) {
+      const r = s.parse(s.deleteDraftRowsRequest, req);
+      return editDraft(r.versionId, r.expectedRevision, async (tx) => {
+        const have = new Set((await store.rowsOfVersion(tx, r.versionId)).map((row) => keyString(row.key)));
+        const absent = r.keys.find((k) => !have.has(keyString(k)));
+        if (absent) throw notFound(`row ${describeKey(absent)} in version ${r.versionId}`, 'ROW_NOT_FOUND');
+        await store.deleteRows(tx, r.versionId, r.keys);
+      });
+    },
+
+    async proposeIndexedDraft(req, ctx) {
+      const r = s.parse(s.proposeIndexedDraftRequest(settings.roundingUnitFen), req);
+      return withTx(pool, async (tx) => {
+        const base = await mustGet(tx, r.baseVersionId);
+        if (base.status !== 'PUBLISHED') throw failedPrecondition('BASE_NOT_PUBLISHED', `base version ${base.id} is ${base.status}; index a PUBLISHED version`);
+        if (r.effectiveFrom <= base.effectiveFrom)
+          throw failedPrecondition('EFFECTIVE_DATE_NOT_AFTER_BASE', `an indexed draft must take effect after its base (${base.effectiveFrom}), not ${r.effectiveFrom}`);
+        const rows = indexRows(await store.rowsOfVersion(tx, base.id), r.rules, r.roundingUnit);
+        const v = await newDraft(
+          tx,
+          { title: r.title, documentNumber: r.documentNumber, source: r.source, level: base.level, regionCode: base.regionCode, effectiveFrom: r.effectiveFrom, baseVersionId: base.id, correctsVersionId: null, createdBy: effective(ctx.caller).subject },
+          rows,
+        );
+        return { version: versionToProto(v) };
+      });
+    },
+
+    async correctPublishedVersion(req, ctx) {
+      const r = s.parse(s.correctPublishedVersionRequest, req);
+      return withTx(pool, async (tx) => {
+        const old = await mustGet(tx, r.versionId);
+        if (old.status !== 'PUBLISHED') throw failedPrecondition('VERSION_NOT_PUBLISHED', `version ${old.id} is ${old.status}; only a PUBLISHED version can be corrected`);
+        const v = await newDraft(
+          tx,
+          {
+            title: r.title || old.title,
+            documentNumber: r.documentNumber || old.documentNumber,
+            source: r.source || old.source,
+            level: old.level,
+            regionCode: old.regionCode,
+            effectiveFrom: old.effectiveFrom,
+            baseVersionId: old.id,
+            correctsVersionId: old.id,
+            createdBy: effective(ctx.caller).subject,
+          },
+          await store.rowsOfVersion(tx, old.id),
+        );
+        return { version: versionToProto(v) };
+      });
+    },
+
+    async diffVersions(req) {
+      const r = s.parse(s.diffVersionsRequest, req);
+      await Promise.all([mustGet(pool, r.fromVersionId), mustGet(pool, r.toVersionId)]);
+      const rows = await store.rowsOf(pool, [r.fromVersionId, r.toVersionId]);
+      const d = diffRows(rows.get(r.fromVersionId)!, rows.get(r.toVersionId)!);
+      return {
+        added: d.added.map(rowToProto),
+        changed: d.changed.map((c) => ({ key: keyToProto(c.key), from: { key: keyToProto(c.key), rule: ruleToProto(c.from) }, to: { key: keyToProto(c.key), rule: ruleToProto(c.to) } })),
+        removed: d.removed.map(rowToProto),
+        unchangedCount: d.unchanged,
+      };
+    },
+
+    async approveVersion(req, ctx) {
+      const r = s.parse(s.decideRequest, req);
+      return withTx(pool, async (tx) => {
+        const v = await mustGet(tx, r.versionId, true);
+        assertDraft(v);
+        assertRevision(v, r.expectedRevision);
+        assertNotOwnProposal(ctx.caller, v.createdBy);
+        const rows = await store.rowsOf(tx, v.baseVersionId ? [v.id, v.baseVersionId] : [v.id]);
+        assertApprovable(v, rows.get(v.id)!, v.baseVersionId ? rows.get(v.baseVersionId) : undefined);
+        await assertSeriesFree(tx, v);
+        await store.updateVersion(tx, v.id, { status: 'APPROVED', approvedBy: effective(ctx.caller).subject, at: clock.now() });
+        return { version: versionToProto(await mustGet(tx, v.id)) };
+      });
+    },
+
+    async publishVersion(req, ctx) {
+      const r = s.parse(s.decideRequest, req);
+      return withTx(pool, async (tx) => {
+        const v = await mustGet(tx, r.versionId, true);
+        assertApproved(v);
+        assertRevision(v, r.expectedRevision);
+        assertNotOwnProposal(ctx.caller, v.createdBy);
+        await assertSeriesFree(tx, v);
+        const at = clock.now();
+        if (v.correctsVersionId) await store.updateVersion(tx, v.correctsVersionId, { status: 'SUPERSEDED', supersededByVersionId: v.id, at });
+        await store.updateVersion(tx, v.id, { status: 'PUBLISHED', publishedBy: effective(ctx.caller).subject, at }).catch(duplicateDateRace);
+        const published = await mustGet(tx, v.id);
+        await recordPublished(tx, published);
+        return { version: versionToProto(published) };
+      });
+    },
+
+    async getVersion(req) {
+      const r = s.parse(s.getVersionRequest, req);
+      const v = await mustGet(pool, r.versionId);
+      return { version: versionToProto(v), rows: (await store.rowsOfVersion(pool, v.id)).map(rowToProto) };
+    },
+
+    async listVersions(req) {
+      const r = s.parse(s.listVersionsRequest, req);
+      const after = s.cursor(s.versionCursor, r.page.token);
+      const filter = { level: r.level ?? undefined, regionCode: r.regionCode || undefined, status: r.status ?? undefined };
+      const found = await store.listVersions(pool, filter, after, r.page.size + 1);
+      const page = found.slice(0, r.page.size);
+      const last = page.at(-1);
+      return {
+        versions: page.map(versionToProto),
+        page: { nextPageToken: found.length > r.page.size && last ? s.pageToken({ effectiveFrom: last.effectiveFrom, id: last.id }) : '' },
+      };
+    },
+
+    async setIndexValue(req, ctx) {
+      const r = s.parse(s.setIndexValueRequest, req);
+      const stored = await store.setIndexValue(
+        pool,
+        { kind: r.kind, cityCode: r.cityCode, year: r.year, valueFen: r.value, setBy: effective(ctx.caller).subject, setAt: clock.now() },
+        r.expectedRevision,
+      );
+      if (!stored)
+        throw aborted(
+          'STALE_REVISION',
+          r.expectedRevision === 0n
+            ? `${r.kind} of ${r.cityCode} for ${r.year} already exists; send its revision to replace it`
+            : `${r.kind} of ${r.cityCode} for ${r.year} is not at revision ${r.expectedRevision}; re-read it and retry`,
+        );
+      return { value: indexValueToProto(stored) };
+    },
+
+    async listIndexValues(req) {
+      const r = s.parse(s.listIndexValuesRequest, req);
+      const after = s.cursor(s.indexCursor, r.page.token);
+      const found = await store.listIndexValues(pool, { kind: r.kind ?? undefined, cityCode: r.cityCode || undefined }, after, r.page.size + 1);
+      const page = found.slice(0, r.page.size);
+      const last = page.at(-1);
+      return {
+        values: page.map(indexValueToProto),
+        page: { nextPageToken: found.length > r.page.size && last ? s.pageToken({ kind: last.kind, cityCode: last.cityCode, year: last.year }) : '' },
+      };
+    },
+
+    async lookupBenefit(req) {
+      const [res] = await lookupAll([toQuery(s.parse(s.lookupRequest, req))]);
+      if (!res || 'err' in res) throw res?.err;
+      return { benefit: benefitToProto(res.ok) };
+    },
+
+    async batchLookupBenefits(req, ctx) {
+      const { items } = s.parse(s.batchLookupRequest, req);
+      const parsed = items.map((it) => attempt(() => toQuery(s.parse(s.lookupRequest, it))));
+      const valid = parsed.flatMap((p) => ('ok' in p ? [p.ok] : []));
+      const done = (await lookupAll(valid))[Symbol.iterator]();
+      return {
+        results: parsed.map((p) => {
+          const res = 'ok' in p ? done.next().value! : p;
+          return 'ok' in res ? { outcome: { $case: 'benefit', value: benefitToProto(res.ok) } } : { outcome: { $case: 'error', value: itemError(res.err, ctx) } };
+        }),
+      };
+    },
+  };
+
+  /** No other PUBLISHED version of the series on this date, and a correction's target still PUBLISHED. */
+  async function assertSeriesFree(tx: Tx, v: Version): Promise<void> {
+    if (v.correctsVersionId) {
+      const old = await mustGet(tx, v.correctsVersionId, true);
+      if (old.status !== 'PUBLISHED')
+        throw failedPrecondition('CORRECTED_VERSION_NOT_PUBLISHED', `version ${old.id} that this correction replaces is ${old.status}, no longer PUBLISHED`);
+    } else {
+      assertNoDuplicateDate(v, await store.publishedOn(tx, v.level, v.regionCode, v.effectiveFrom));
+    }
+  }
+}
+
+export const standardsBinding = (deps: StandardsDeps) =>
+  bindService({ definition: SubsidyStandardServiceService, handlers: createStandardsHandlers(deps), policies: standardsPolicies });

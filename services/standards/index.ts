@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { ServiceModule } from '../lib/runtime';
+import { STANDARDS_TOPIC } from './events';
+import { standardsBinding } from './handlers';
+import { runSeed } from './seed';
+
+const env = {
+  /** CONSCRIPT_FAMILY allowance share of income where no layer sets one, basis points (domain.md §2: our default 45%). */
+  YOUFU_STANDARDS_CONSCRIPT_FAMILY_SHARE_BP: z.coerce.number().int().min(1).max(10_000).default(4500),
+  /** Default rounding unit of indexed drafts, fen (domain.md §2: 10 yuan). */
+  YOUFU_STANDARDS_ROUNDING_UNIT_FEN: z.coerce.bigint().positive().default(1000n),
+};
+
+/** Versioned subsidy standards and benefit lookups: gRPC SubsidyStandardService on port 50051, schema `standards`. */
+export const standardsModule: ServiceModule<typeof env> = {
+  name: 'standards',
+  defaultPort: 50051,
+  migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
+  topics: [STANDARDS_TOPIC],
+  env,
+  async build({ cfg, pool, clock, log }) {
+    // Seeding belongs to migrating: it runs right after the runtime applied the migrations.
+    if (cfg.YOUFU_MIGRATE === 'true') {
+      const n = await runSeed(pool, clock);
+      if (n) log.info({ versions: n }, 'seeded national standards');
+    }
+    const settings = { conscriptFamilyShareBp: cfg.YOUFU_STANDARDS_CONSCRIPT_FAMILY_SHARE_BP, roundingUnitFen: cfg.YOUFU_STANDARDS_ROUNDING_UNIT_FEN };
+    return { bindings: [standardsBinding({ pool, clock, settings })] };
+  },
+};

@@ -1,0 +1,4 @@
+import { runMain } from '../lib/runtime';
+import { standardsModule } from './index';
+
+runMain(standardsModule);

@@ -1,0 +1,243 @@
+/** Request validation (zod): every handler parses its request here first; failures are INVALID_ARGUMENT with field paths. */
+import { z } from 'zod';
+import { fromParts, isValidDate } from '../lib/civil';
+import { fromZodError, invalidArgument } from '../lib/errors';
+import { indexationRuleProblems, type IndexationRule } from './domain/indexation';
+import { keyProblems, keyString, rowProblems, type Problem, type RowKey, type Rule } from './domain/keys';
+import { identityProblems, INDEX_KINDS } from './domain/lookup';
+import { isCityCode, isFirstOfMonth, isRegionCode, regionProblem } from './domain/versions';
+import { enums, type EnumMap } from './wire';
+
+/** Parses `input` or throws INVALID_ARGUMENT naming every offending field. */
+export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const r = schema.safeParse(input);
+  if (!r.success) throw fromZodError(r.error);
+  return r.data;
+}
+
+const report = (ctx: z.RefinementCtx, problems: Problem[], prefix: (string | number)[] = []) =>
+  problems.forEach((p) => ctx.addIssue({ code: 'custom', path: [...prefix, ...p.path], message: p.message }));
+
+function requiredEnum<T extends string>(m: EnumMap<T>) {
+  return z.number().int().transform((v, ctx): T => {
+    const name = m.fromNumber(v);
+    if (name) return name;
+    ctx.addIssue({ code: 'custom', message: v === 0 ? `required: one of ${m.names.join(', ')}` : `must be one of ${m.names.join(', ')}` });
+    return z.NEVER;
+  });
+}
+
+/** 0 (UNSPECIFIED) = null. */
+function optionalEnum<T extends string>(m: EnumMap<T>) {
+  return z.number().int().transform((v, ctx): T | null => {
+    if (v === 0) return null;
+    const name = m.fromNumber(v);
+    if (name) return name;
+    ctx.addIssue({ code: 'custom', message: `must be one of ${m.names.join(', ')} or unspecified` });
+    return z.NEVER;
+  });
+}
+
+const civilDate = z
+  .object({ year: z.number().int(), month: z.number().int(), day: z.number().int() }, { error: 'required' })
+  .transform((d, ctx) => {
+    const s = fromParts(d.year, d.month, d.day);
+    if (isValidDate(s) && d.year >= 1900) return s;
+    ctx.addIssue({ code: 'custom', message: 'not a valid calendar date' });
+    return z.NEVER;
+  });
+const effectiveFrom = civilDate.refine(isFirstOfMonth, 'must be the first day of a month');
+const versionId = z.string().uuid('must be a version id (UUID)');
+const optionalVersionId = z.union([z.literal('').transform(() => null), versionId]);
+const revision = z.bigint('required').positive('must be the revision you last read (≥ 1)');
+const text = (max: number) => z.string().trim().max(max);
+const requiredText = (max: number) => text(max).min(1, 'required');
+const fen = z.object({ fen: z.bigint() }, { error: 'required' }).transform((m) => m.fen);
+const positiveFen = fen.refine((f) => f > 0n, 'must be > 0 fen');
+const bp = z.number().int();
+
+const rowKeyShape = z.object({
+  category: requiredEnum(enums.category),
+  cause: optionalEnum(enums.cause),
+  disabilityGrade: z.number().int(),
+  enlistmentPeriod: optionalEnum(enums.period),
+  component: requiredEnum(enums.component),
+}, { error: 'required' });
+const rowKey = rowKeyShape.superRefine((k, ctx) => report(ctx, keyProblems(k)));
+
+const rule = z
+  .union(
+    [
+      z.object({ $case: z.literal('annualAmount'), value: fen }),
+      z.object({ $case: z.literal('perServiceYearAmount'), value: fen }),
+      z.object({ $case: z.literal('nursingFeeShare'), value: z.object({ basisPoints: bp, requiresMentalDisorder: z.boolean() }) }),
+      z.object({ $case: z.literal('incomeShareBasisPoints'), value: bp }),
+    ],
+    { error: 'exactly one rule is required (annualAmount, perServiceYearAmount, nursingFeeShare or incomeShareBasisPoints)' },
+  )
+  .transform((r): Rule => {
+    switch (r.$case) {
+      case 'annualAmount':
+        return { kind: 'ANNUAL_AMOUNT', fen: r.value };
+      case 'perServiceYearAmount':
+        return { kind: 'PER_SERVICE_YEAR_AMOUNT', fen: r.value };
+      case 'nursingFeeShare':
+        return { kind: 'NURSING_FEE_SHARE', bp: r.value.basisPoints, requiresMentalDisorder: r.value.requiresMentalDisorder };
+      case 'incomeShareBasisPoints':
+        return { kind: 'INCOME_SHARE', bp: r.value };
+    }
+  });
+
+const row = z.object({ key: rowKeyShape, rule }).superRefine((r, ctx) => report(ctx, rowProblems(r)));
+
+/** Rejects a key given twice in one request. */
+const distinctKeys = <T>(keyOf: (t: T) => RowKey, ...field: string[]) => (items: T[], ctx: z.RefinementCtx) => {
+  const seen = new Map<string, number>();
+  items.forEach((it, i) => {
+    const k = keyString(keyOf(it));
+    const first = seen.get(k);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, ...field], message: `duplicate of item [${first}]` });
+    else seen.set(k, i);
+  });
+};
+
+const MAX_ROWS = 5000;
+
+export const createDraftRequest = z
+  .object({
+    title: requiredText(300),
+    documentNumber: text(200),
+    source: requiredText(500),
+    level: requiredEnum(enums.level),
+    regionCode: z.string(),
+    effectiveFrom,
+    baseVersionId: optionalVersionId,
+  })
+  .superRefine((r, ctx) => {
+    const p = regionProblem(r.level, r.regionCode);
+    if (p) ctx.addIssue({ code: 'custom', path: ['regionCode'], message: p });
+  });
+
+export const upsertDraftRowsRequest = z.object({
+  versionId,
+  expectedRevision: revision,
+  rows: z.array(row).min(1, 'at least one row').max(MAX_ROWS).superRefine(distinctKeys((r) => r.key, 'key')),
+});
+
+export const deleteDraftRowsRequest = z.object({
+  versionId,
+  expectedRevision: revision,
+  keys: z.array(rowKey).min(1, 'at least one key').max(MAX_ROWS).superRefine(distinctKeys((k) => k)),
+});
+
+const indexationRule = z
+  .object({
+    category: requiredEnum(enums.category),
+    cause: optionalEnum(enums.cause),
+    gradeFrom: z.number().int(),
+    gradeTo: z.number().int(),
+    change: z.union(
+      [
+        z.object({ $case: z.literal('raiseBasisPoints'), value: bp.gt(-10_000).max(100_000) }),
+        z.object({ $case: z.literal('increment'), value: fen.refine((f) => f !== 0n, 'must not be 0') }),
+      ],
+      { error: 'exactly one change is required (raiseBasisPoints or increment)' },
+    ),
+  })
+  .transform(
+    (r): IndexationRule => ({
+      category: r.category,
+      cause: r.cause,
+      gradeFrom: r.gradeFrom,
+      gradeTo: r.gradeTo,
+      change: r.change.$case === 'raiseBasisPoints' ? { kind: 'RAISE', bp: r.change.value } : { kind: 'INCREMENT', fen: r.change.value },
+    }),
+  );
+
+export const proposeIndexedDraftRequest = (defaultUnitFen: bigint) =>
+  z.object({
+    baseVersionId: versionId,
+    effectiveFrom,
+    title: requiredText(300),
+    documentNumber: text(200),
+    source: requiredText(500),
+    rules: z.array(indexationRule).min(1, 'at least one rule').max(500).superRefine((rules, ctx) => report(ctx, indexationRuleProblems(rules))),
+    roundingUnit: z
+      .object({ fen: z.bigint() })
+      .optional()
+      .transform((m) => (m && m.fen !== 0n ? m.fen : defaultUnitFen))
+      .refine((f) => f > 0n, 'must be > 0 fen'),
+  });
+
+export const correctPublishedVersionRequest = z.object({ versionId, title: text(300), documentNumber: text(200), source: text(500) });
+export const diffVersionsRequest = z.object({ fromVersionId: versionId, toVersionId: versionId });
+export const decideRequest = z.object({ versionId, expectedRevision: revision });
+export const getVersionRequest = z.object({ versionId });
+
+const DEFAULT_PAGE = 50;
+const page = z
+  .object({ pageSize: z.number().int().min(0).max(500), pageToken: z.string().max(1000) })
+  .optional()
+  .transform((p) => ({ size: p?.pageSize || DEFAULT_PAGE, token: p?.pageToken ?? '' }));
+
+/** Decodes an opaque page token written by `pageToken` (wire side) with `schema`; a bad token is INVALID_ARGUMENT. */
+export function cursor<S extends z.ZodType>(schema: S, token: string): z.output<S> | undefined {
+  if (!token) return undefined;
+  try {
+    return schema.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+  } catch {
+    throw invalidArgument('page.pageToken', 'not a token from a previous response');
+  }
+}
+
+export const pageToken = (c: unknown): string => Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
+
+export const listVersionsRequest = z.object({
+  level: optionalEnum(enums.level),
+  regionCode: z.string().refine((s) => s === '' || isRegionCode(s), 'must be a 6-digit region code or empty'),
+  status: optionalEnum(enums.status),
+  page,
+});
+export const versionCursor = z.object({ effectiveFrom: z.string(), id: z.string().uuid() });
+
+const cityCode = z.string().refine(isCityCode, 'must be a city code xxxx00');
+
+export const setIndexValueRequest = z.object({
+  kind: requiredEnum(enums.index),
+  cityCode,
+  year: z.number().int().min(1949).max(9999),
+  value: positiveFen,
+  expectedRevision: z.bigint().min(0n, 'must be 0 (new) or the revision you last read'),
+});
+
+export const listIndexValuesRequest = z.object({
+  kind: optionalEnum(enums.index),
+  cityCode: z.union([z.literal(''), cityCode]),
+  page,
+});
+export const indexCursor = z.object({ kind: z.enum(INDEX_KINDS), cityCode: z.string(), year: z.number().int() });
+
+const identity = z
+  .object(
+    {
+      category: requiredEnum(enums.category),
+      disabilityGrade: z.number().int(),
+      cause: optionalEnum(enums.cause),
+      enlistmentPeriod: optionalEnum(enums.period),
+      serviceYears: z.number().int(),
+      mentalDisorder: z.boolean(),
+    },
+    { error: 'required' },
+  )
+  .superRefine((a, ctx) => report(ctx, identityProblems(a)));
+
+export const lookupRequest = z.object({
+  attributes: identity,
+  districtCode: z.string().refine(isRegionCode, 'must be a 6-digit district code'),
+  date: civilDate,
+});
+export type LookupRequest = z.output<typeof lookupRequest>;
+
+/** Items per BatchLookupBenefits call: a worst-case item is ~700 bytes, so a response stays under gRPC's default 4 MiB. */
+export const MAX_BATCH = 5_000;
+export const batchLookupRequest = z.object({ items: z.array(z.unknown()).min(1, 'at least one item').max(MAX_BATCH) });
