@@ -170,55 +170,36 @@ function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedSer
       return se;
     };
 
-    if (!method.requestStream && !method.responseStream) {
-      impl[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-        const started = process.hrtime.bigint();
-        let ctxLog = deps.log.child({ rpc });
-        let rid = '';
-        begin(call)
-          .then(async (ctx) => {
-            ctxLog = ctx.log;
-            rid = ctx.requestId;
-            const res = await handler(call.request, ctx);
-            observe(started, grpc.status.OK);
-            cb(null, res);
-          })
-          .catch((err: unknown) => cb(fail(err, ctxLog, rid || randomUUID(), started)));
-      };
-    } else if (method.requestStream && !method.responseStream) {
-      impl[key] = (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-        const started = process.hrtime.bigint();
-        let ctxLog = deps.log.child({ rpc });
-        let rid = '';
-        begin(call)
-          .then(async (ctx) => {
-            ctxLog = ctx.log;
-            rid = ctx.requestId;
-            const res = await handler(messages(call), ctx);
-            observe(started, grpc.status.OK);
-            cb(null, res);
-          })
-          .catch((err: unknown) => cb(fail(err, ctxLog, rid || randomUUID(), started)));
-      };
-    } else {
-      impl[key] = (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
-        const started = process.hrtime.bigint();
-        let ctxLog = deps.log.child({ rpc });
-        let rid = '';
-        begin(call)
-          .then(async (ctx) => {
-            ctxLog = ctx.log;
-            rid = ctx.requestId;
-            const input = method.requestStream ? messages(call as grpc.ServerDuplexStream<unknown, unknown>) : (call as grpc.ServerWritableStream<unknown, unknown>).request;
-            for await (const out of handler(input, ctx) as AsyncIterable<unknown>) {
-              if (!call.write(out)) await new Promise((r) => call.once('drain', r));
-            }
-            observe(started, grpc.status.OK);
-            call.end();
-          })
-          .catch((err: unknown) => call.destroy(Object.assign(new Error('rpc failed'), fail(err, ctxLog, rid || randomUUID(), started))));
-      };
-    }
+    type AnyCall = grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerDuplexStream<unknown, unknown>;
+    /** Authenticates, runs `respond`, records the outcome; failures go through the error boundary. */
+    const serve = (call: AnyCall, respond: (ctx: CallContext) => Promise<void>, reject: (se: Partial<grpc.StatusObject>) => void) => {
+      const started = process.hrtime.bigint();
+      let ctxLog = deps.log.child({ rpc });
+      let rid = '';
+      begin(call)
+        .then(async (ctx) => {
+          ctxLog = ctx.log;
+          rid = ctx.requestId;
+          await respond(ctx);
+          observe(started, grpc.status.OK);
+        })
+        .catch((err: unknown) => reject(fail(err, ctxLog, rid || randomUUID(), started)));
+    };
+    const input = (call: AnyCall) => (method.requestStream ? messages(call) : call.request);
+    impl[key] = (method.responseStream
+      ? (call: AnyCall) =>
+          serve(
+            call,
+            async (ctx) => {
+              for await (const out of handler(input(call), ctx) as AsyncIterable<unknown>) {
+                if (!call.write(out)) await new Promise((r) => call.once('drain', r));
+              }
+              call.end();
+            },
+            (se) => call.destroy(Object.assign(new Error('rpc failed'), se)),
+          )
+      : (call: AnyCall, cb: grpc.sendUnaryData<unknown>) =>
+          serve(call, async (ctx) => cb(null, (await handler(input(call), ctx)) as never), (se) => cb(se))) as grpc.UntypedHandleCall;
   }
   return impl;
 }
