@@ -3,6 +3,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
 import { assertNotOwnProposal, effective, policies } from '../lib/auth';
+import { decodeCursor, pageOf } from '../lib/paging';
 import type { Clock } from '../lib/civil';
 import { withTx, type Pool, type Tx } from '../lib/db';
 import { aborted, alreadyExists, failedPrecondition, notFound } from '../lib/errors';
@@ -218,15 +219,11 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
 
     async listVersions(req) {
       const r = s.parse(s.listVersionsRequest, req);
-      const after = s.cursor(s.versionCursor, r.page.token);
+      const after = decodeCursor(s.versionCursor, r.page.token);
       const filter = { level: r.level ?? undefined, regionCode: r.regionCode || undefined, status: r.status ?? undefined };
       const found = await store.listVersions(pool, filter, after, r.page.size + 1);
-      const page = found.slice(0, r.page.size);
-      const last = page.at(-1);
-      return {
-        versions: page.map(versionToProto),
-        page: { nextPageToken: found.length > r.page.size && last ? s.pageToken({ effectiveFrom: last.effectiveFrom, id: last.id }) : '' },
-      };
+      const { items, nextPageToken } = pageOf(found, r.page.size, (v) => ({ effectiveFrom: v.effectiveFrom, id: v.id }));
+      return { versions: items.map(versionToProto), page: { nextPageToken } };
     },
 
     async setIndexValue(req, ctx) {
@@ -248,14 +245,10 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
 
     async listIndexValues(req) {
       const r = s.parse(s.listIndexValuesRequest, req);
-      const after = s.cursor(s.indexCursor, r.page.token);
+      const after = decodeCursor(s.indexCursor, r.page.token);
       const found = await store.listIndexValues(pool, { kind: r.kind ?? undefined, cityCode: r.cityCode || undefined }, after, r.page.size + 1);
-      const page = found.slice(0, r.page.size);
-      const last = page.at(-1);
-      return {
-        values: page.map(indexValueToProto),
-        page: { nextPageToken: found.length > r.page.size && last ? s.pageToken({ kind: last.kind, cityCode: last.cityCode, year: last.year }) : '' },
-      };
+      const { items, nextPageToken } = pageOf(found, r.page.size, (v) => ({ kind: v.kind, cityCode: v.cityCode, year: v.year }));
+      return { values: items.map(indexValueToProto), page: { nextPageToken } };
     },
 
     async lookupBenefit(req) {

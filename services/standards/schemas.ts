@@ -1,7 +1,8 @@
 /** Request validation (zod): every handler parses its request here first; failures are INVALID_ARGUMENT with field paths. */
 import { z } from 'zod';
 import { fromParts, isValidDate } from '../lib/civil';
-import { fromZodError, invalidArgument } from '../lib/errors';
+import { pageRequest } from '../lib/paging';
+import { fromZodError } from '../lib/errors';
 import { indexationRuleProblems, type IndexationRule } from './domain/indexation';
 import { keyProblems, keyString, rowProblems, type Problem, type RowKey, type Rule } from './domain/keys';
 import { identityProblems, INDEX_KINDS } from './domain/lookup';
@@ -174,29 +175,11 @@ export const diffVersionsRequest = z.object({ fromVersionId: versionId, toVersio
 export const decideRequest = z.object({ versionId, expectedRevision: revision });
 export const getVersionRequest = z.object({ versionId });
 
-const DEFAULT_PAGE = 50;
-const page = z
-  .object({ pageSize: z.number().int().min(0).max(500), pageToken: z.string().max(1000) })
-  .optional()
-  .transform((p) => ({ size: p?.pageSize || DEFAULT_PAGE, token: p?.pageToken ?? '' }));
-
-/** Decodes an opaque page token written by `pageToken` (wire side) with `schema`; a bad token is INVALID_ARGUMENT. */
-export function cursor<S extends z.ZodType>(schema: S, token: string): z.output<S> | undefined {
-  if (!token) return undefined;
-  try {
-    return schema.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
-  } catch {
-    throw invalidArgument('page.pageToken', 'not a token from a previous response');
-  }
-}
-
-export const pageToken = (c: unknown): string => Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
-
 export const listVersionsRequest = z.object({
   level: optionalEnum(enums.level),
   regionCode: z.string().refine((s) => s === '' || isRegionCode(s), 'must be a 6-digit region code or empty'),
   status: optionalEnum(enums.status),
-  page,
+  page: pageRequest,
 });
 export const versionCursor = z.object({ effectiveFrom: z.string(), id: z.string().uuid() });
 
@@ -213,7 +196,7 @@ export const setIndexValueRequest = z.object({
 export const listIndexValuesRequest = z.object({
   kind: optionalEnum(enums.index),
   cityCode: z.union([z.literal(''), cityCode]),
-  page,
+  page: pageRequest,
 });
 export const indexCursor = z.object({ kind: z.enum(INDEX_KINDS), cityCode: z.string(), year: z.number().int() });
 
