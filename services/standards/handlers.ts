@@ -2,7 +2,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
-import { assertNotOwnProposal, effective, policies } from '../lib/auth';
+import { assertNotOwnProposal, effective, policies, type Caller } from '../lib/auth';
 import { decodeCursor, pageOf } from '../lib/paging';
 import type { Clock } from '../lib/civil';
 import { withTx, type Pool, type Tx } from '../lib/db';
@@ -12,7 +12,17 @@ import { diffRows } from './domain/diff';
 import { indexRows } from './domain/indexation';
 import { describeKey, keyString, type Row } from './domain/keys';
 import type { LookupQuery, LookupSettings } from './domain/lookup';
-import { assertApprovable, assertApproved, assertDraft, assertNoDuplicateDate, assertRevision, assertSameSeries, type Version } from './domain/versions';
+import {
+  assertApprovable,
+  assertApproved,
+  assertBaseNotSuperseded,
+  assertDraft,
+  assertNoDuplicateDate,
+  assertRevision,
+  assertSameSeries,
+  makersOf,
+  type Version,
+} from './domain/versions';
 import { recordPublished } from './events';
 import { attempt, createLookups } from './lookups';
 import * as s from './schemas';
@@ -83,14 +93,14 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     return mustGet(tx, id);
   }
 
-  /** Runs `change` on a DRAFT at the expected revision, then bumps its revision. */
-  async function editDraft(id: string, expected: bigint, change: (tx: Tx, v: Version) => Promise<void>) {
+  /** Runs `change` on a DRAFT at the expected revision, then bumps its revision and records the editor. */
+  async function editDraft(id: string, expected: bigint, caller: Caller, change: (tx: Tx, v: Version) => Promise<void>) {
     return withTx(pool, async (tx) => {
       const v = await mustGet(tx, id, true);
       assertDraft(v);
       assertRevision(v, expected);
       await change(tx, v);
-      await store.updateVersion(tx, id, { at: clock.now() });
+      await store.updateVersion(tx, id, { editedBy: effective(caller).subject, at: clock.now() });
       return { version: versionToProto(await mustGet(tx, id)) };
     });
   }
@@ -103,6 +113,7 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
         if (r.baseVersionId) {
           const base = await mustGet(tx, r.baseVersionId);
           assertSameSeries(r, base);
+          assertBaseNotSuperseded(base);
           rows = await store.rowsOfVersion(tx, base.id);
         }
         const v = await newDraft(tx, { ...r, correctsVersionId: null, createdBy: effective(ctx.caller).subject }, rows);
@@ -110,14 +121,14 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
       });
     },
 
-    async upsertDraftRows(req) {
+    async upsertDraftRows(req, ctx) {
       const r = s.parse(s.upsertDraftRowsRequest, req);
-      return editDraft(r.versionId, r.expectedRevision, (tx) => store.upsertRows(tx, r.versionId, r.rows));
+      return editDraft(r.versionId, r.expectedRevision, ctx.caller, (tx) => store.upsertRows(tx, r.versionId, r.rows));
     },
 
-    async deleteDraftRows(req) {
+    async deleteDraftRows(req, ctx) {
       const r = s.parse(s.deleteDraftRowsRequest, req);
-      return editDraft(r.versionId, r.expectedRevision, async (tx) => {
+      return editDraft(r.versionId, r.expectedRevision, ctx.caller, async (tx) => {
         const have = new Set((await store.rowsOfVersion(tx, r.versionId)).map((row) => keyString(row.key)));
         const absent = r.keys.find((k) => !have.has(keyString(k)));
         if (absent) throw notFound(`row ${describeKey(absent)} in version ${r.versionId}`, 'ROW_NOT_FOUND');
@@ -185,9 +196,10 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
         const v = await mustGet(tx, r.versionId, true);
         assertDraft(v);
         assertRevision(v, r.expectedRevision);
-        assertNotOwnProposal(ctx.caller, v.createdBy);
+        assertNotMaker(ctx.caller, v);
         const rows = await store.rowsOf(tx, v.baseVersionId ? [v.id, v.baseVersionId] : [v.id]);
         assertApprovable(v, rows.get(v.id)!, v.baseVersionId ? rows.get(v.baseVersionId) : undefined);
+        await assertBaseCurrent(tx, v);
         await assertSeriesFree(tx, v);
         await store.updateVersion(tx, v.id, { status: 'APPROVED', approvedBy: effective(ctx.caller).subject, at: clock.now() });
         return { version: versionToProto(await mustGet(tx, v.id)) };
@@ -200,7 +212,8 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
         const v = await mustGet(tx, r.versionId, true);
         assertApproved(v);
         assertRevision(v, r.expectedRevision);
-        assertNotOwnProposal(ctx.caller, v.createdBy);
+        assertNotMaker(ctx.caller, v);
+        await assertBaseCurrent(tx, v);
         await assertSeriesFree(tx, v);
         const at = clock.now();
         if (v.correctsVersionId) await store.updateVersion(tx, v.correctsVersionId, { status: 'SUPERSEDED', supersededByVersionId: v.id, at });
@@ -271,6 +284,11 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
   };
 
+  /** The base a draft was copied or indexed from has not been replaced by a correction since (locked until commit). */
+  async function assertBaseCurrent(tx: Tx, v: Version): Promise<void> {
+    if (v.baseVersionId && v.baseVersionId !== v.correctsVersionId) assertBaseNotSuperseded(await mustGet(tx, v.baseVersionId, true));
+  }
+
   /** No other PUBLISHED version of the series on this date, and a correction's target still PUBLISHED. */
   async function assertSeriesFree(tx: Tx, v: Version): Promise<void> {
     if (v.correctsVersionId) {
@@ -281,6 +299,11 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
       assertNoDuplicateDate(v, await store.publishedOn(tx, v.level, v.regionCode, v.effectiveFrom));
     }
   }
+}
+
+/** Maker–checker: the decider is neither the draft's creator nor anyone who changed its rows. */
+function assertNotMaker(caller: Caller, v: Version): void {
+  for (const maker of makersOf(v)) assertNotOwnProposal(caller, maker);
 }
 
 export const standardsBinding = (deps: StandardsDeps) =>

@@ -181,7 +181,7 @@ export const listVersionsRequest = z.object({
   status: optionalEnum(enums.status),
   page: pageRequest,
 });
-export const versionCursor = z.object({ effectiveFrom: z.string(), id: z.string().uuid() });
+export const versionCursor = z.object({ effectiveFrom: z.string().refine(isValidDate), id: z.string().uuid() });
 
 const cityCode = z.string().refine(isCityCode, 'must be a city code xxxx00');
 

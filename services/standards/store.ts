@@ -20,6 +20,7 @@ interface VersionRecord {
   revision: bigint;
   created_by: string;
   created_at: Date;
+  edited_by: string[];
   approved_by: string | null;
   approved_at: Date | null;
   published_by: string | null;
@@ -28,7 +29,7 @@ interface VersionRecord {
 }
 
 const VERSION_COLUMNS = `v.id, v.title, v.document_number, v.source, v.level, v.region_code, v.effective_from, v.status,
-  v.base_version_id, v.corrects_version_id, v.superseded_by_version_id, v.revision, v.created_by, v.created_at,
+  v.base_version_id, v.corrects_version_id, v.superseded_by_version_id, v.revision, v.created_by, v.created_at, v.edited_by,
   v.approved_by, v.approved_at, v.published_by, v.published_at,
   (SELECT count(*)::int FROM version_rows r WHERE r.version_id = v.id) AS row_count`;
 
@@ -47,6 +48,7 @@ const toVersion = (r: VersionRecord): Version => ({
   revision: r.revision,
   createdBy: r.created_by,
   createdAt: r.created_at,
+  editedBy: r.edited_by,
   approvedBy: r.approved_by,
   approvedAt: r.approved_at,
   publishedBy: r.published_by,
@@ -101,6 +103,8 @@ export interface VersionChange {
   approvedBy?: string;
   publishedBy?: string;
   supersededByVersionId?: string;
+  /** The acting person who changed a draft's rows; added to `edited_by` once. */
+  editedBy?: string;
   at: Date;
 }
 
@@ -110,9 +114,10 @@ export async function updateVersion(q: Queryable, id: string, c: VersionChange):
         status = coalesce($2, status),
         approved_by = coalesce($3, approved_by), approved_at = CASE WHEN $3::text IS NULL THEN approved_at ELSE $6 END,
         published_by = coalesce($4, published_by), published_at = CASE WHEN $4::text IS NULL THEN published_at ELSE $6 END,
-        superseded_by_version_id = coalesce($5, superseded_by_version_id)
+        superseded_by_version_id = coalesce($5, superseded_by_version_id),
+        edited_by = CASE WHEN $7::text IS NULL OR $7 = created_by OR $7 = ANY (edited_by) THEN edited_by ELSE edited_by || $7::text END
       WHERE id = $1`,
-    [id, c.status ?? null, c.approvedBy ?? null, c.publishedBy ?? null, c.supersededByVersionId ?? null, c.at],
+    [id, c.status ?? null, c.approvedBy ?? null, c.publishedBy ?? null, c.supersededByVersionId ?? null, c.at, c.editedBy ?? null],
   );
 }
 

@@ -48,6 +48,21 @@ describe('LookupBenefit and BatchLookupBenefits (seeded national tables, local t
     }
   });
 
+  it('gives the 25% nursing fee at grades 5–6 of any cause only with a recorded mental disorder, and none at grade 7', async () => {
+    for (const [cause, grade] of [['WAR', 5], ['WAR', 6], ['DUTY', 5], ['DUTY', 6], ['ILLNESS', 5], ['ILLNESS', 6]] as const) {
+      const label = `${cause} grade ${grade}`;
+      const withDisorder = await lookup(attrs({ cause: CAUSE[cause], disabilityGrade: grade, mentalDisorder: true }), '2022-08-01');
+      expect(withDisorder.benefit?.nursingFee?.shareBasisPoints, label).toBe(2500);
+      const without = await lookup(attrs({ cause: CAUSE[cause], disabilityGrade: grade }), '2022-08-01');
+      expect(without.benefit?.nursingFee, label).toBeUndefined();
+    }
+    const grade7 = await lookup(attrs({ cause: CAUSE.WAR, disabilityGrade: 7, mentalDisorder: true }), '2022-08-01');
+    expect(grade7.benefit?.nursingFee).toBeUndefined();
+    // grades 1–4 keep their own share with a mental disorder too
+    const grade1 = await lookup(attrs({ cause: CAUSE.DUTY, disabilityGrade: 1, mentalDisorder: true }), '2022-08-01');
+    expect(grade1.benefit?.nursingFee?.shareBasisPoints).toBe(5000);
+  });
+
   it('answers a batch with one independent result per item, in order, failing items carrying their own error', async () => {
     const rows = domainRows();
     const good = rows.map((r) => ({ attributes: r.attributes, districtCode: '440106', date: date('2022-08-01') }));

@@ -78,8 +78,8 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
   it('seeds the 2021 and 2022 national tables as published versions by "seed", and publishes their events', async () => {
     const { versions } = await s.client.listVersions({ level: NATIONAL, regionCode: '', status: VersionStatus.VERSION_STATUS_PUBLISHED }, clerk);
     expect(versions.map((v) => [v.id, v.effectiveFrom, v.createdBy, v.approvedBy, v.documentNumber, v.source, v.rowCount])).toEqual([
-      [NATIONAL_2022, date('2022-08-01'), 'seed', 'seed', '', 'national notice as reprinted (see domain.md)', 43],
-      [NATIONAL_2021, date('2021-08-01'), 'seed', 'seed', '', 'national notice as reprinted (see domain.md)', 43],
+      [NATIONAL_2022, date('2022-08-01'), 'seed', 'seed', '', 'national notice as reprinted (see domain.md)', 47],
+      [NATIONAL_2021, date('2021-08-01'), 'seed', 'seed', '', 'national notice as reprinted (see domain.md)', 47],
     ]);
     const e = VersionPublished.decode((await eventFor(NATIONAL_2022)).value!);
     expect(e).toMatchObject({ previousVersionId: NATIONAL_2021, summary: { rowsAdded: 0, rowsChanged: 29, rowsRemoved: 0 } });
@@ -134,7 +134,7 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
       { baseVersionId: NATIONAL_2022, effectiveFrom: date('2023-08-01'), title: 'National 2023 (indexed)', documentNumber: '', source: 'test', rules },
       clerk,
     );
-    expect(version).toMatchObject({ level: NATIONAL, baseVersionId: NATIONAL_2022, status: VersionStatus.VERSION_STATUS_DRAFT, rowCount: 43 });
+    expect(version).toMatchObject({ level: NATIONAL, baseVersionId: NATIONAL_2022, status: VersionStatus.VERSION_STATUS_DRAFT, rowCount: 47 });
 
     // Expected values from domain.md: yuan × (1 + rate), half up to a multiple of 10 yuan, in fen.
     const indexed = (yuan: number, pct: number) => halfUp(BigInt(yuan) * BigInt(100 + pct), 1000n) * 1000n;
@@ -153,10 +153,10 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
       expect(r.rule?.$case === 'annualAmount' && r.rule.value.fen, id).toBe(expected.get(id));
     }
     const shares = rows.filter((r) => r.rule?.$case === 'nursingFeeShare');
-    expect(shares).toHaveLength(14);
+    expect(shares).toHaveLength(18);
 
     const diff = await s.client.diffVersions({ fromVersionId: NATIONAL_2022, toVersionId: version!.id }, approver);
-    expect([diff.added.length, diff.changed.length, diff.removed.length, diff.unchangedCount]).toEqual([0, 29, 0, 14]);
+    expect([diff.added.length, diff.changed.length, diff.removed.length, diff.unchangedCount]).toEqual([0, 29, 0, 18]);
 
     const published = await publishDraft(version!);
     const { benefit } = await s.client.lookupBenefit({ attributes: attrs({ cause: CAUSE.WAR, disabilityGrade: 1 }), districtCode: '440106', date: date('2023-08-01') }, approver);
@@ -206,6 +206,10 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
     expect(superseded.versions).toHaveLength(1);
     const bad = await failure(s.client.listVersions({ level: 0, regionCode: '', status: 0, page: { pageSize: 2, pageToken: 'garbage' } }, clerk));
     expect([bad.code, bad.fields]).toEqual([grpc.status.INVALID_ARGUMENT, ['page.pageToken']]);
+    // a well-formed token whose date is not a date is refused too, not passed on to SQL (INTERNAL)
+    const forged = Buffer.from(JSON.stringify({ effectiveFrom: 'garbage', id: crypto.randomUUID() })).toString('base64url');
+    const tampered = await failure(s.client.listVersions({ level: 0, regionCode: '', status: 0, page: { pageSize: 2, pageToken: forged } }, clerk));
+    expect([tampered.code, tampered.fields]).toEqual([grpc.status.INVALID_ARGUMENT, ['page.pageToken']]);
   });
 
   it('keeps index series with optimistic concurrency and lists them', async () => {
@@ -314,6 +318,65 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
       await refused(() => s.client.deleteDraftRows({ versionId: NATIONAL_2022, expectedRevision: version!.revision, keys: [key({ category: Category.CATEGORY_MARTYR_SURVIVOR })] }, clerk), grpc.status.FAILED_PRECONDITION, 'VERSION_NOT_DRAFT');
     });
 
+    it('approving or publishing a draft one has edited, or publishing one’s own draft (maker–checker counts every editor)', async () => {
+      const { version } = await s.client.createDraft(draftRequest({ regionCode: '440900' }), clerk);
+      // another clerk sets the amounts, a third acts through a workflow (service token acting for a person)
+      const zhao = await token('clerk', 'zhao');
+      const sunViaWorkflow = await token('service', 'workflows', { actor: { subject: 'sun', role: 'clerk' } });
+      const e1 = await s.client.upsertDraftRows({ versionId: version!.id, expectedRevision: 1n, rows: [martyr(1_000n), amountRow({ cause: CAUSE.WAR, disabilityGrade: 3 }, 2_000n)] }, zhao);
+      const e2 = await s.client.deleteDraftRows({ versionId: version!.id, expectedRevision: e1.version!.revision, keys: [key({ cause: CAUSE.WAR, disabilityGrade: 3 })] }, sunViaWorkflow);
+      const rev = e2.version!.revision;
+      const asApprover = await Promise.all(['zhao', 'sun', 'li'].map((who) => token('approver', who)));
+      for (const t of asApprover)
+        await refused(() => s.client.approveVersion({ versionId: version!.id, expectedRevision: rev }, t), grpc.status.PERMISSION_DENIED, 'OWN_PROPOSAL');
+      const approved = await s.client.approveVersion({ versionId: version!.id, expectedRevision: rev }, approver);
+      for (const t of asApprover)
+        await refused(
+          () => s.client.publishVersion({ versionId: version!.id, expectedRevision: approved.version!.revision }, t),
+          grpc.status.PERMISSION_DENIED,
+          'OWN_PROPOSAL',
+        );
+      const published = await s.client.publishVersion({ versionId: version!.id, expectedRevision: approved.version!.revision }, approver);
+      expect(published.version).toMatchObject({ status: VersionStatus.VERSION_STATUS_PUBLISHED, createdBy: 'li', approvedBy: 'wang', publishedBy: 'wang' });
+    });
+
+    it('approving, publishing or copying a draft whose base a correction has replaced since', async () => {
+      const first = (await s.client.createDraft(draftRequest({ regionCode: '441000', effectiveFrom: date('2023-01-01') }), clerk)).version!;
+      const filled = await s.client.upsertDraftRows({ versionId: first.id, expectedRevision: 1n, rows: [martyr(100_000n)] }, clerk);
+      const base = await publishDraft(filled.version!);
+      const index = (effective: string) =>
+        s.client.proposeIndexedDraft(
+          {
+            baseVersionId: base.id,
+            effectiveFrom: date(effective),
+            title: 'indexed',
+            documentNumber: '',
+            source: 'test',
+            rules: [{ category: Category.CATEGORY_MARTYR_SURVIVOR, cause: 0, gradeFrom: 0, gradeTo: 0, change: { $case: 'raiseBasisPoints', value: 600 } }],
+          },
+          clerk,
+        );
+      const draft2024 = (await index('2024-01-01')).version!;
+      const draft2025 = (await index('2025-01-01')).version!;
+      const approved2025 = (await s.client.approveVersion({ versionId: draft2025.id, expectedRevision: draft2025.revision }, approver)).version!;
+      // the base's amount was wrong: a correction replaces it
+      const fix = (await s.client.correctPublishedVersion({ versionId: base.id, title: '', documentNumber: '', source: '' }, clerk)).version!;
+      const fixed = await s.client.upsertDraftRows({ versionId: fix.id, expectedRevision: fix.revision, rows: [martyr(120_000n)] }, clerk);
+      const correction = await publishDraft(fixed.version!);
+
+      const f = await refused(() => s.client.approveVersion({ versionId: draft2024.id, expectedRevision: draft2024.revision }, approver), grpc.status.FAILED_PRECONDITION, 'BASE_SUPERSEDED');
+      expect(f.message).toContain(correction.id);
+      await refused(() => s.client.publishVersion({ versionId: approved2025.id, expectedRevision: approved2025.revision }, approver), grpc.status.FAILED_PRECONDITION, 'BASE_SUPERSEDED');
+      await refused(
+        () => s.client.createDraft(draftRequest({ regionCode: '441000', effectiveFrom: date('2026-01-01'), baseVersionId: base.id }), clerk),
+        grpc.status.FAILED_PRECONDITION,
+        'BASE_SUPERSEDED',
+      );
+      // starting again from the correction works
+      const again = (await s.client.createDraft(draftRequest({ regionCode: '441000', effectiveFrom: date('2026-01-01'), baseVersionId: correction.id }), clerk)).version!;
+      expect(again.rowCount).toBe(1);
+    });
+
     it('a stale revision', async () => {
       await refused(() => s.client.upsertDraftRows({ versionId: draft.id, expectedRevision: draft.revision + 1n, rows: [martyr(1_000n)] }, clerk), grpc.status.ABORTED, 'STALE_REVISION');
     });
@@ -339,6 +402,59 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
       );
       const wrongKind: StandardRow = { key: key({ category: Category.CATEGORY_CONSCRIPT_FAMILY }), rule: { $case: 'annualAmount', value: { fen: 100n } } };
       await refused(() => s.client.upsertDraftRows({ versionId: draft.id, expectedRevision: draft.revision, rows: [wrongKind] }, clerk), grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', ['rows[0].rule']);
+    });
+  });
+
+  describe('concurrent decisions', () => {
+    const approver2 = () => token('approver', 'zhou');
+    async function approvedDraft(regionCode: string, fen = 1_000n): Promise<StandardVersion> {
+      const { version } = await s.client.createDraft(draftRequest({ regionCode, effectiveFrom: date('2024-01-01') }), clerk);
+      const edited = await s.client.upsertDraftRows({ versionId: version!.id, expectedRevision: 1n, rows: [martyr(fen)] }, clerk);
+      return (await s.client.approveVersion({ versionId: version!.id, expectedRevision: edited.version!.revision }, approver)).version!;
+    }
+    const outboxRows = async (ids: string[]) =>
+      Number((await s.svc.pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE aggregate_id = ANY($1::text[])', [ids])).rows[0]!.n);
+
+    it('two approvers approving one draft at once: exactly one approval', async () => {
+      const { version } = await s.client.createDraft(draftRequest({ regionCode: '441200', effectiveFrom: date('2024-01-01') }), clerk);
+      const edited = await s.client.upsertDraftRows({ versionId: version!.id, expectedRevision: 1n, rows: [martyr(1_000n)] }, clerk);
+      const req = { versionId: version!.id, expectedRevision: edited.version!.revision };
+      const [a, b] = await Promise.allSettled([s.client.approveVersion(req, approver), s.client.approveVersion(req, await approver2())]);
+      const won = [a, b].filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      const lost = await failure(Promise.reject(([a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult).reason));
+      expect([grpc.status.FAILED_PRECONDITION, grpc.status.ABORTED]).toContain(lost.code);
+      const { version: after } = await s.client.getVersion({ versionId: version!.id }, clerk);
+      expect(after).toMatchObject({ status: VersionStatus.VERSION_STATUS_APPROVED, revision: req.expectedRevision + 1n });
+      expect(['wang', 'zhou']).toContain(after!.approvedBy);
+    });
+
+    it('two approvers publishing one version at once: one publication, one event', async () => {
+      const v = await approvedDraft('441300');
+      const req = { versionId: v.id, expectedRevision: v.revision };
+      const results = await Promise.allSettled([s.client.publishVersion(req, approver), s.client.publishVersion(req, await approver2())]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(await outboxRows([v.id])).toBe(1);
+    });
+
+    it('two versions of one level, region and date published at once: exactly one is, guarded by a unique index', async () => {
+      for (const regionCode of ['441400', '441500', '441600']) {
+        const [x, y] = await Promise.all([approvedDraft(regionCode, 1_000n), approvedDraft(regionCode, 2_000n)]);
+        const results = await Promise.allSettled([
+          s.client.publishVersion({ versionId: x.id, expectedRevision: x.revision }, approver),
+          s.client.publishVersion({ versionId: y.id, expectedRevision: y.revision }, await approver2()),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+        const f = await failure(Promise.reject(rejected.reason));
+        expect([f.code, f.reason]).toEqual([grpc.status.ALREADY_EXISTS, 'DUPLICATE_EFFECTIVE_DATE']);
+        const { versions } = await s.client.listVersions({ level: LOCAL, regionCode, status: VersionStatus.VERSION_STATUS_PUBLISHED }, clerk);
+        expect(versions).toHaveLength(1);
+        expect(await outboxRows([x.id, y.id])).toBe(1);
+        // the database itself refuses a second published version of the series and date
+        const loser = versions[0]!.id === x.id ? y.id : x.id;
+        await expect(s.svc.pool.query(`UPDATE versions SET status = 'PUBLISHED' WHERE id = $1`, [loser])).rejects.toMatchObject({ code: '23505' });
+      }
     });
   });
 });

@@ -54,6 +54,16 @@ describe('computeBenefit', () => {
     expect(b.missing).toEqual([expect.objectContaining({ component: 'NURSING_FEE', index: 'AVERAGE_MONTHLY_WAGE', cityCode: '440100', year: 2021 })]);
   });
 
+  it('rounds the monthly amount half up, once, on the annual total of all layers', () => {
+    const one = (fen: bigint) => toTable(head('n', '2022-08-01'), [row({}, amount(fen))]);
+    // 18 fen a year = 1.5 fen a month → 2; 30 → 2.5 → 3 (half up, not half even, not truncated)
+    expect(computeBenefit(query(who()), [one(18n)], noIndex, settings).monthlyFen).toBe(2n);
+    expect(computeBenefit(query(who()), [one(30n)], noIndex, settings).monthlyFen).toBe(3n);
+    // 1,000,002 + 1,000,002 = 2,000,004 fen a year: / 12 = 166,667 exactly; rounding each layer first would give 83,334 × 2 = 166,668
+    const city = toTable(head('gz', '2022-01-01', '440100'), [row({}, amount(1_000_002n))]);
+    expect(computeBenefit(query(who()), [one(1_000_002n), city], noIndex, settings).monthlyFen).toBe(166_667n);
+  });
+
   it('adds local top-ups and a nursing fee from the previous year’s wage of the district’s city', () => {
     const city = toTable(head('gz', '2022-01-01', '440100'), [row({}, amount(120_000n))]);
     const district = toTable(head('th', '2022-01-01', '440106'), [row({ category: 'MARTYR_SURVIVOR', cause: null, disabilityGrade: 0 }, amount(1n))]);

@@ -18,6 +18,7 @@ const version = (over: Partial<Version> = {}): Version => ({
   revision: 3n,
   createdBy: 'li',
   createdAt: new Date(0),
+  editedBy: [],
   approvedBy: null,
   approvedAt: null,
   publishedBy: null,

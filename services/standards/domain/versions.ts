@@ -29,6 +29,8 @@ export interface Version extends VersionHead {
   revision: bigint;
   createdBy: string;
   createdAt: Date;
+  /** Everyone else who changed the draft's rows (maker–checker counts them as makers too). */
+  editedBy: string[];
   approvedBy: string | null;
   approvedAt: Date | null;
   publishedBy: string | null;
@@ -73,6 +75,21 @@ export function assertDraft(v: Version): void {
 
 export function assertApproved(v: Version): void {
   if (v.status !== 'APPROVED') throw failedPrecondition('VERSION_NOT_APPROVED', `version ${v.id} is ${v.status}; only an APPROVED version can be published`, { versionId: v.id, status: v.status });
+}
+
+/** Whom maker–checker treats as a draft's makers: its creator and everyone who changed its rows. */
+export const makersOf = (v: Pick<Version, 'createdBy' | 'editedBy'>): string[] => [...new Set([v.createdBy, ...v.editedBy])];
+
+/**
+ * A draft copied or indexed from a version that a correction has since replaced would carry the
+ * wrong figures forward: it must start again from the correction.
+ */
+export function assertBaseNotSuperseded(base: Pick<Version, 'id' | 'status' | 'supersededByVersionId'>): void {
+  if (base.status === 'SUPERSEDED')
+    throw failedPrecondition('BASE_SUPERSEDED', `base version ${base.id} was replaced by the correction ${base.supersededByVersionId}; start the draft from that version instead`, {
+      versionId: base.id,
+      supersededByVersionId: base.supersededByVersionId ?? '',
+    });
 }
 
 /** A base or a corrected version must be of the same level and region as the draft. */
