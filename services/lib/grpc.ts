@@ -126,7 +126,9 @@ export function errorDetails(err: grpc.ServiceError): { reason?: string; fields:
 
 /** Async iterable over a client stream's messages. */
 async function* messages<T>(stream: grpc.ServerReadableStream<T, unknown> | grpc.ServerDuplexStream<T, unknown>): AsyncIterable<T> {
-  for await (const m of stream) yield m as T;
+  // destroyOnReturn: false — ending the loop (the client half-closed) must not destroy the call,
+  // whose response side is still being written.
+  for await (const m of stream.iterator({ destroyOnReturn: false })) yield m as T;
 }
 
 interface RuntimeDeps {
@@ -196,7 +198,7 @@ function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedSer
               }
               call.end();
             },
-            (se) => call.destroy(Object.assign(new Error('rpc failed'), se)),
+            (se) => call.emit('error', Object.assign(new Error(se.details ?? 'rpc failed'), se)),
           )
       : (call: AnyCall, cb: grpc.sendUnaryData<unknown>) =>
           serve(call, async (ctx) => cb(null, (await handler(input(call), ctx)) as never), (se) => cb(se))) as grpc.UntypedHandleCall;

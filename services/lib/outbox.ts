@@ -32,6 +32,31 @@ export async function enqueue<T>(tx: Queryable, e: OutboxEvent<T>): Promise<stri
   return id;
 }
 
+/**
+ * Writes the events of many aggregates created in the caller's transaction, in array order, with
+ * one statement per 5,000 events (bulk imports). It takes no per-aggregate lock: nobody else can
+ * write events of aggregates that are not committed yet, and a lock each would exhaust the lock
+ * table on a 100,000-record import. Use `enqueue` for aggregates that already exist.
+ */
+export async function enqueueNewAggregates<T>(
+  tx: Queryable,
+  topic: string,
+  type: EventType<T>,
+  items: readonly { aggregateId: string; data: T }[],
+): Promise<void> {
+  const CHUNK = 5000;
+  for (let i = 0; i < items.length; i += CHUNK) {
+    const chunk = items.slice(i, i + CHUNK);
+    await tx.query(
+      `INSERT INTO outbox (id, topic, aggregate_id, event_type, payload)
+       SELECT id, $1, aggregate_id, $2, payload
+         FROM unnest($3::uuid[], $4::text[], $5::bytea[]) WITH ORDINALITY AS x(id, aggregate_id, payload, n)
+        ORDER BY n`,
+      [topic, type.type, chunk.map(() => randomUUID()), chunk.map((e) => e.aggregateId), chunk.map((e) => Buffer.from(type.encode(e.data)))],
+    );
+  }
+}
+
 export interface RelayOptions {
   /** Connection URL of the service (its role and schema). */
   pgUrl: string;

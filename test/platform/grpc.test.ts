@@ -4,8 +4,8 @@ import { protoPath as healthProto } from 'grpc-health-check';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProbeServiceService } from '../../protos/gen/youfu/devtest/v1/probe';
-import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
+import { ProbeServiceClient, ProbeServiceService, type EchoResponse } from '../../protos/gen/youfu/devtest/v1/probe';
+import { bearerMetadata, createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
 import { startService, type RunningService } from '../../services/lib/runtime';
 import { probeModule } from '../fixtures/probe';
 import { freshDatabase, serviceEnv, token, topicPrefix } from '../support/env';
@@ -91,6 +91,38 @@ describe('gRPC runtime: health, reflection, auth, error boundary', () => {
     const dup = await failure(client.record({ aggregateId: agg, seq: 1n }, clerk));
     expect(dup.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(dup.reason).toBe('DUPLICATE_SEQ');
+  });
+
+  it('streams both ways: answers every message, also after the client half-closes', async () => {
+    const raw = new ProbeServiceClient(address, grpc.credentials.createInsecure());
+    const stream = raw.echo(bearerMetadata(await token('auditor')));
+    const got: EchoResponse[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (r: EchoResponse) => got.push(r));
+      stream.on('error', reject);
+      stream.on('end', () => resolve());
+    });
+    for (const text of ['一', '二', '三']) stream.write({ text });
+    stream.end();
+    await done;
+    raw.close();
+    expect(got).toEqual([
+      { text: '一', position: 1 },
+      { text: '二', position: 2 },
+      { text: '三', position: 3 },
+    ]);
+  });
+
+  it('refuses a stream without a token', async () => {
+    const raw = new ProbeServiceClient(address, grpc.credentials.createInsecure());
+    const stream = raw.echo(new grpc.Metadata());
+    const err = await new Promise<grpc.ServiceError>((resolve) => {
+      stream.on('error', resolve);
+      stream.on('data', () => undefined);
+      stream.end();
+    });
+    raw.close();
+    expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
   it('serves Prometheus metrics', async () => {

@@ -1,0 +1,95 @@
+import * as grpc from '@grpc/grpc-js';
+import { RowComponent, SubsidyStandardServiceService, type Benefit } from '../../protos/gen/youfu/standards/v1/standards';
+import type { Authenticator } from '../lib/auth';
+import { firstDay, parts, type YearMonth } from '../lib/civil';
+import { AppError } from '../lib/errors';
+import { createUnaryClient } from '../lib/grpc';
+import type { Quote } from './domain/benefits';
+import type { Attributes } from './domain/types';
+import { toPbAttributes } from './wire';
+
+/** One lookup: an identity's attributes in a district, for a month (looked up on its first day). */
+export interface BenefitQuery {
+  attrs: Attributes;
+  district: string;
+  month: YearMonth;
+}
+
+/**
+ * Where benefit amounts come from (the standards service). Injected into handlers so domain code
+ * and tests do not depend on the network. Answers one Quote per query, in order; a query the
+ * standards cannot answer (no version in force, no row for the key) is `{ ok: false }`. Throws
+ * AppError UNAVAILABLE when the standards service cannot be reached.
+ */
+export interface BenefitSource {
+  quote(queries: readonly BenefitQuery[]): Promise<Quote[]>;
+  close?(): void;
+}
+
+/** Maps a standards Benefit to a Quote: pension = monthly − nursing fee. */
+export function quoteOf(b: Benefit): Quote {
+  const monthly = b.monthlyAmount?.fen ?? 0n;
+  const nursingFen = b.nursingFee?.monthlyAmount?.fen ?? 0n;
+  const describe = (m: Benefit['missing'][number]) => m.description || `index ${m.index} ${m.cityCode} ${m.year}`;
+  return {
+    ok: true,
+    pensionFen: monthly - nursingFen,
+    nursing: b.nursingFee
+      ? { fen: nursingFen, missing: b.missing.filter((m) => m.component === RowComponent.ROW_COMPONENT_NURSING_FEE).map(describe) }
+      : null,
+    versions: [...new Set(b.versionsUsed.map((v) => v.id))].sort(),
+    missing: b.missing.filter((m) => m.component !== RowComponent.ROW_COMPONENT_NURSING_FEE).map(describe),
+  };
+}
+
+const keyOf = (q: BenefitQuery) => JSON.stringify([q.attrs, q.district, q.month]);
+const BATCH = 5000;
+
+/**
+ * The standards service over gRPC (BatchLookupBenefits), with a `service` token minted by the
+ * runtime's Authenticator. Identical queries are asked once.
+ */
+export function grpcBenefitSource(address: string, auth: Authenticator): BenefitSource {
+  const client = createUnaryClient(SubsidyStandardServiceService, address);
+  let token: { value: string; until: number } | undefined;
+  const bearer = async () => {
+    if (!token || token.until < Date.now()) token = { value: await auth.mint({ subject: 'persons', role: 'service' }, 3600), until: Date.now() + 30 * 60_000 };
+    return token.value;
+  };
+  return {
+    async quote(queries) {
+      const unique = new Map<string, BenefitQuery>();
+      for (const q of queries) unique.set(keyOf(q), q);
+      const list = [...unique.entries()];
+      const answers = new Map<string, Quote>();
+      for (let i = 0; i < list.length; i += BATCH) {
+        const chunk = list.slice(i, i + BATCH);
+        let res;
+        try {
+          res = await client.batchLookupBenefits(
+            {
+              items: chunk.map(([, q]) => {
+                const d = parts(firstDay(q.month));
+                return { attributes: toPbAttributes(q.attrs), districtCode: q.district, date: { year: d.year, month: d.month, day: d.day } };
+              }),
+            },
+            await bearer(),
+            { deadlineMs: 60_000 },
+          );
+        } catch (err) {
+          const code = (err as grpc.ServiceError).code;
+          throw new AppError('UNAVAILABLE', 'STANDARDS_UNAVAILABLE', `the standards service could not answer (${code === undefined ? String(err) : grpc.status[code]})`);
+        }
+        chunk.forEach(([key], n) => {
+          const r = res.results[n]?.outcome;
+          answers.set(
+            key,
+            r?.$case === 'benefit' ? quoteOf(r.value) : { ok: false, reason: r?.$case === 'error' ? `${r.value.reason}: ${r.value.message}` : 'NO_ANSWER' },
+          );
+        });
+      }
+      return queries.map((q) => answers.get(keyOf(q))!);
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
+import { StandardLevel } from '../../protos/gen/youfu/standards/v1/standards';
+import type { Authenticator } from '../lib/auth';
+import { fromParts } from '../lib/civil';
+import { ConfigError } from '../lib/config';
+import { decodeAs, PoisonMessage, type ConsumerSpec } from '../lib/consumer';
+import { eventType } from '../lib/kafka';
+import { DEV_PII_HASH_KEY, DEV_PII_KEYS, PiiVault } from '../lib/pii';
+import type { ServiceModule } from '../lib/runtime';
+import { grpcBenefitSource, type BenefitSource } from './benefit-source';
+import { PERSONS_TOPIC, STANDARDS_TOPIC } from './events';
+import { personsBinding } from './handlers';
+import { PersonsService } from './service';
+import { recordVersion } from './store';
+
+const env = {
+  /** Address of the standards service (SubsidyStandardService), host:port. */
+  YOUFU_STANDARDS_ADDR: z.string().min(1).default('127.0.0.1:50051'),
+  /** PII encryption keys, `id:base64(32 bytes)` comma-separated, current first. Required in production. */
+  YOUFU_PII_KEYS: z.string().optional(),
+  /** Key of the keyed hash of national ID numbers (base64, ≥ 32 bytes). Required in production. */
+  YOUFU_PII_HASH_KEY: z.string().optional(),
+};
+
+const versionPublished = eventType('youfu.standards.v1.VersionPublished', VersionPublished);
+
+/** Records that a standards version exists (its month splits benefit periods); nothing else. */
+export const standardsConsumer: ConsumerSpec = {
+  name: 'persons.standards-versions',
+  topics: [STANDARDS_TOPIC],
+  async handle(tx, event) {
+    const v = decodeAs(event, versionPublished);
+    const d = v.effectiveFrom;
+    if (!v.versionId || !d) throw new PoisonMessage('INVALID_PAYLOAD', 'version id and effective date are required');
+    await recordVersion(tx, {
+      id: v.versionId,
+      level: StandardLevel[v.level] ?? String(v.level),
+      region: v.regionCode,
+      effectiveFrom: fromParts(d.year, d.month, d.day),
+      supersedes: v.supersededVersionId || null,
+    });
+  },
+};
+
+export interface PersonsModuleOptions {
+  /** Replaces the gRPC standards client (tests). */
+  benefitSource?: (address: string, auth: Authenticator) => BenefitSource;
+}
+
+/** The persons service: registry, benefits and payroll (issue 4). */
+export function createPersonsModule(o: PersonsModuleOptions = {}): ServiceModule<typeof env> {
+  return {
+    name: 'persons',
+    defaultPort: 50052,
+    migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
+    topics: [PERSONS_TOPIC],
+    env,
+    async build({ cfg, pool, log, clock, auth }) {
+      const prod = cfg.YOUFU_ENV === 'production';
+      if (prod && (!cfg.YOUFU_PII_KEYS || !cfg.YOUFU_PII_HASH_KEY)) throw new ConfigError(['YOUFU_PII_KEYS / YOUFU_PII_HASH_KEY: required in production']);
+      const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS ?? DEV_PII_KEYS, cfg.YOUFU_PII_HASH_KEY ?? DEV_PII_HASH_KEY);
+      const benefits = (o.benefitSource ?? grpcBenefitSource)(cfg.YOUFU_STANDARDS_ADDR, auth);
+      const svc = new PersonsService({ pool, pii, clock, benefits, log });
+      return {
+        bindings: [personsBinding({ svc, pool, pii })],
+        consumers: [standardsConsumer],
+        stop: async () => benefits.close?.(),
+      };
+    },
+  };
+}
+
+export const personsModule = createPersonsModule();

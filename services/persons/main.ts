@@ -1,0 +1,4 @@
+import { runMain } from '../lib/runtime';
+import { personsModule } from './index';
+
+runMain(personsModule);
