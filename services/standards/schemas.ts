@@ -1,13 +1,14 @@
 /** Request validation (zod): every handler parses its request here first; failures are INVALID_ARGUMENT with field paths. */
 import { z } from 'zod';
-import { fromParts, isValidDate } from '../lib/civil';
 import { pageRequest } from '../lib/paging';
 import { fromZodError } from '../lib/errors';
 import { indexationRuleProblems, type IndexationRule } from './domain/indexation';
 import { keyProblems, keyString, rowProblems, type Problem, type RowKey, type Rule } from './domain/keys';
 import { identityProblems, INDEX_KINDS } from './domain/lookup';
 import { isCityCode, isFirstOfMonth, isRegionCode, regionProblem } from './domain/versions';
-import { enums, type EnumMap } from './wire';
+import { isValidDate } from '../lib/civil';
+import { civilDate, optionalEnum, requiredEnum } from '../lib/proto';
+import { enums } from './wire';
 
 /** Parses `input` or throws INVALID_ARGUMENT naming every offending field. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -19,34 +20,6 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
 const report = (ctx: z.RefinementCtx, problems: Problem[], prefix: (string | number)[] = []) =>
   problems.forEach((p) => ctx.addIssue({ code: 'custom', path: [...prefix, ...p.path], message: p.message }));
 
-function requiredEnum<T extends string>(m: EnumMap<T>) {
-  return z.number().int().transform((v, ctx): T => {
-    const name = m.fromNumber(v);
-    if (name) return name;
-    ctx.addIssue({ code: 'custom', message: v === 0 ? `required: one of ${m.names.join(', ')}` : `must be one of ${m.names.join(', ')}` });
-    return z.NEVER;
-  });
-}
-
-/** 0 (UNSPECIFIED) = null. */
-function optionalEnum<T extends string>(m: EnumMap<T>) {
-  return z.number().int().transform((v, ctx): T | null => {
-    if (v === 0) return null;
-    const name = m.fromNumber(v);
-    if (name) return name;
-    ctx.addIssue({ code: 'custom', message: `must be one of ${m.names.join(', ')} or unspecified` });
-    return z.NEVER;
-  });
-}
-
-const civilDate = z
-  .object({ year: z.number().int(), month: z.number().int(), day: z.number().int() }, { error: 'required' })
-  .transform((d, ctx) => {
-    const s = fromParts(d.year, d.month, d.day);
-    if (isValidDate(s) && d.year >= 1900) return s;
-    ctx.addIssue({ code: 'custom', message: 'not a valid calendar date' });
-    return z.NEVER;
-  });
 const effectiveFrom = civilDate.refine(isFirstOfMonth, 'must be the first day of a month');
 const versionId = z.string().uuid('must be a version id (UUID)');
 const optionalVersionId = z.union([z.literal('').transform(() => null), versionId]);

@@ -1,6 +1,4 @@
 /** Conversions between the protobuf contract (youfu.standards.v1) and the domain types. */
-import type { CivilDate as ProtoDate } from '../../protos/gen/youfu/common/v1/common';
-import { categoryFromJSON, disabilityCauseFromJSON, enlistmentPeriodFromJSON } from '../../protos/gen/youfu/common/v1/entitlement';
 import type { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import {
   indexKindFromJSON,
@@ -14,36 +12,23 @@ import {
   type StandardVersion,
   type VersionRef,
 } from '../../protos/gen/youfu/standards/v1/standards';
-import { parts, type CivilDate } from '../lib/civil';
-import { CATEGORIES, CAUSES, COMPONENTS, PERIODS, type Row, type RowKey, type Rule } from './domain/keys';
+import { entitlementEnums } from '../lib/entitlement';
+import { enumMap, money, toProtoDate } from '../lib/proto';
+import { COMPONENTS, type Row, type RowKey, type Rule } from './domain/keys';
 import { INDEX_KINDS, type Benefit } from './domain/lookup';
 import { LEVELS, STATUSES, type Version, type VersionHead } from './domain/versions';
 import type { StoredIndexValue } from './store';
 
-/** A protobuf enum seen through the domain's names (the enum value without its prefix; 0 = none). */
-export interface EnumMap<T extends string> {
-  names: readonly T[];
-  fromNumber(n: number): T | undefined;
-  toNumber(name: T | null | undefined): number;
-}
-
-function enumMap<T extends string>(names: readonly T[], fromJSON: (o: unknown) => number, prefix: string): EnumMap<T> {
-  const byNumber = new Map(names.map((n) => [fromJSON(prefix + n), n]));
-  return { names, fromNumber: (n) => byNumber.get(n), toNumber: (name) => (name ? fromJSON(prefix + name) : 0) };
-}
-
 export const enums = {
-  category: enumMap(CATEGORIES, categoryFromJSON, 'CATEGORY_'),
-  cause: enumMap(CAUSES, disabilityCauseFromJSON, 'DISABILITY_CAUSE_'),
-  period: enumMap(PERIODS, enlistmentPeriodFromJSON, 'ENLISTMENT_PERIOD_'),
+  category: entitlementEnums.category,
+  cause: entitlementEnums.cause,
+  period: entitlementEnums.period,
   component: enumMap(COMPONENTS, rowComponentFromJSON, 'ROW_COMPONENT_'),
   level: enumMap(LEVELS, standardLevelFromJSON, 'STANDARD_LEVEL_'),
   status: enumMap(STATUSES, versionStatusFromJSON, 'VERSION_STATUS_'),
   index: enumMap(INDEX_KINDS, indexKindFromJSON, 'INDEX_KIND_'),
 };
 
-export const toProtoDate = (d: CivilDate): ProtoDate => parts(d);
-const money = (fen: bigint) => ({ fen });
 
 export const keyToProto = (k: RowKey): ProtoRowKey => ({
   category: enums.category.toNumber(k.category),

@@ -1,30 +1,14 @@
 /** The vocabulary of standards rows: keys (category + the attributes that decide the amount) and rules. */
 
-export const CATEGORIES = [
-  'DISABLED_SERVICEMAN',
-  'MARTYR_SURVIVOR',
-  'DUTY_DEATH_SURVIVOR',
-  'ILLNESS_DEATH_SURVIVOR',
-  'DEMOBILIZED_RURAL',
-  'RETURNED_WITH_ILLNESS',
-  'WAR_OR_TEST_VETERAN',
-  'RURAL_VETERAN_60',
-  'MARTYR_CHILD_60',
-  'CONSCRIPT_FAMILY',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-
-export const CAUSES = ['WAR', 'DUTY', 'ILLNESS'] as const;
-export type Cause = (typeof CAUSES)[number];
-
-export const PERIODS = ['ANTI_JAPANESE_WAR', 'LIBERATION_WAR', 'EARLY_PRC'] as const;
-export type Period = (typeof PERIODS)[number];
+export { CATEGORIES, CAUSES, PERIODS, MAX_ILLNESS_GRADE } from '../../lib/entitlement';
+export type { Category, Cause } from '../../lib/entitlement';
+import type { Category, Cause, EnlistmentPeriod } from '../../lib/entitlement';
+import { MAX_ILLNESS_GRADE } from '../../lib/entitlement';
+export type Period = EnlistmentPeriod;
 
 export const COMPONENTS = ['PERIODIC_BENEFIT', 'NURSING_FEE'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
-/** Highest disability grade pensioned for the cause ILLNESS (domain.md §1). */
-export const MAX_ILLNESS_GRADE = 6;
 
 /** What a row applies to. Attributes a category does not use are null / 0. */
 export interface RowKey {
