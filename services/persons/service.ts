@@ -25,7 +25,7 @@ import {
 } from './domain/benefits';
 import { applyChange, checkChange, isStatusChange, timelineOf, type ChangeSpec, type PersonState } from './domain/changes';
 import { normalizeNationalId } from './domain/national-id';
-import type { Contact, IdentitySpan, Payee, Registration, Status } from './domain/types';
+import type { Contact, IdentitySpan, Payee, Registration, Residence, Status } from './domain/types';
 import {
   benefitChanged,
   PERSONS_TOPIC,
@@ -185,6 +185,7 @@ export class PersonsService {
       state: {
         id: row.id,
         birthDate: row.birth_date,
+        residence: row.residence as Residence,
         approvalDate: row.approval_date,
         historyFrom: row.history_from,
         status: row.status,
@@ -797,13 +798,21 @@ export class PersonsService {
         ORDER BY p.id LIMIT ${LIST_CAP}`,
       [month],
     );
+    // A nursing fee uses the previous-year wage (domain.md §2): a period derived in an earlier year
+    // still carries an older year's wage in this month's year. It is paid as derived, and listed so
+    // that a recompute from January settles the difference.
+    const january = `${month.slice(0, 4)}-01`;
     const exceptions = await q.query<{ person_id: string; benefit: string; missing: string[]; n: number }>(
-      `SELECT bp.person_id, bp.benefit, bp.missing, count(*) OVER ()::int AS n
+      `SELECT bp.person_id, bp.benefit,
+              CASE WHEN bp.benefit = 'NURSING_FEE' AND bp.from_month < $2
+                   THEN bp.missing || ARRAY['nursing fee not yet derived from the previous-year wage for ' || left($1, 4) || '; recompute from ' || $2]
+                   ELSE bp.missing END AS missing,
+              count(*) OVER ()::int AS n
          FROM benefit_periods bp JOIN persons p ON p.id = bp.person_id
         WHERE bp.superseded_by IS NULL AND bp.from_month <= $1 AND (bp.to_month IS NULL OR bp.to_month >= $1)
-          AND cardinality(bp.missing) > 0 AND p.history_from <= $1
+          AND (cardinality(bp.missing) > 0 OR (bp.benefit = 'NURSING_FEE' AND bp.from_month < $2)) AND p.history_from <= $1
         ORDER BY bp.person_id, bp.benefit LIMIT ${LIST_CAP}`,
-      [month],
+      [month, january],
     );
     const s = (x: bigint | null | undefined) => String(x ?? 0n);
     const fmt = (r: Agg) => ({ key: r.key, amount: s(r.amount), lines: r.lines, persons: r.persons });

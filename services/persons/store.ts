@@ -90,6 +90,10 @@ export async function decideChange(tx: Tx, id: string, status: 'APPROVED' | 'REJ
   return r.rows[0]!;
 }
 
+/**
+ * Change requests, newest first. The cursor's time is a JS Date (milliseconds) while proposed_at
+ * has microseconds, so the exact position is taken from the cursor's row when it still exists.
+ */
 export async function listChanges(
   q: Queryable,
   f: { status?: ChangeStatus; personId?: string; after?: { at: string; id: string }; limit: number },
@@ -97,7 +101,7 @@ export async function listChanges(
   const r = await q.query<ChangeRow>(
     `SELECT * FROM change_requests
       WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR person_id = $2)
-        AND ($3::timestamptz IS NULL OR (proposed_at, id) < ($3, $4::uuid))
+        AND ($3::timestamptz IS NULL OR (proposed_at, id) < (COALESCE((SELECT x.proposed_at FROM change_requests x WHERE x.id = $4::uuid), $3), $4::uuid))
       ORDER BY proposed_at DESC, id DESC LIMIT $5`,
     [f.status ?? null, f.personId ?? null, f.after?.at ?? null, f.after?.id ?? null, f.limit],
   );

@@ -43,6 +43,7 @@ const active = (date: string): StatusEvent => ({ status: 'ACTIVE', date, reason:
 const person = (identities: IdentitySpan[], approval = '2022-09-05'): PersonState => ({
   id: 'p',
   birthDate: '1960-01-01',
+  residence: 'URBAN',
   approvalDate: approval,
   historyFrom: approval.slice(0, 7),
   status: 'ACTIVE',

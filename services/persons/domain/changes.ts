@@ -2,7 +2,7 @@ import { monthOf, type CivilDate, type YearMonth } from '../../lib/civil';
 import { AppError, failedPrecondition, invalidArgument, notFound } from '../../lib/errors';
 import { activeSpans, type Timeline } from './benefits';
 import { anniversary, attributeViolations } from './rules';
-import type { Attributes, DeathCause, IdentitySpan, Payee, Status, StatusEvent } from './types';
+import type { Attributes, DeathCause, IdentitySpan, Payee, Residence, Status, StatusEvent } from './types';
 
 /** A proposed change to a registered person (after request validation). */
 export type ChangeSpec =
@@ -22,6 +22,8 @@ export type ChangeKind = ChangeSpec['kind'];
 export interface PersonState {
   id: string;
   birthDate: CivilDate;
+  /** Household registration: rural-only categories need RURAL. */
+  residence: Residence;
   approvalDate: CivilDate;
   historyFrom: YearMonth;
   status: Status;
@@ -87,6 +89,9 @@ export function checkChange(p: PersonState, s: ChangeSpec, today: CivilDate): vo
       if (vs.length) throw new AppError('INVALID_ARGUMENT', vs[0]!.reason, vs.map((x) => `${x.field}: ${x.description}`).join('; '), vs);
       if (p.identities.some((i) => i.to === null && i.attrs.category === s.attrs.category)) {
         throw failedPrecondition('CATEGORY_ALREADY_HELD', `an identity of ${s.attrs.category} is held; change it instead`);
+      }
+      if ((s.attrs.category === 'RURAL_VETERAN_60' || s.attrs.category === 'DEMOBILIZED_RURAL') && p.residence !== 'RURAL') {
+        throw invalidArgument(`${base}.identity.attributes.category`, `${s.attrs.category} requires a rural household registration`, 'RESIDENCE_MISMATCH');
       }
       if ((s.attrs.category === 'RURAL_VETERAN_60' || s.attrs.category === 'MARTYR_CHILD_60') && s.effectiveDate < anniversary(p.birthDate, 60)) {
         throw invalidArgument(dateField(s), `${s.attrs.category} requires age 60 or more on the effective date`, 'UNDER_AGE');

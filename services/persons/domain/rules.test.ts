@@ -70,6 +70,7 @@ describe('change rules', () => {
   const state = (o: Partial<PersonState> = {}): PersonState => ({
     id: 'p',
     birthDate: '1958-04-12',
+    residence: 'URBAN',
     approvalDate: '2022-09-05',
     historyFrom: '2022-09',
     status: 'ACTIVE',
@@ -106,6 +107,15 @@ describe('change rules', () => {
   it('refuses a second identity of a held category and unknown identities', () => {
     expect(fails(state(), { kind: 'ADD_IDENTITY', attrs: dis(3), effectiveDate: '2023-01-01' })).toBe('FAILED_PRECONDITION CATEGORY_ALREADY_HELD');
     expect(fails(state(), { kind: 'END_IDENTITY', identityId: 'nope', effectiveDate: '2023-01-01', reason: 'x' })).toBe('NOT_FOUND NOT_FOUND');
+  });
+
+  it('an added rural-only identity needs a rural household registration, as at registration', () => {
+    const rv: Attributes = { category: 'RURAL_VETERAN_60', grade: 0, cause: null, enlistmentPeriod: null, serviceYears: 3, mentalDisorder: false };
+    const dr: Attributes = { category: 'DEMOBILIZED_RURAL', grade: 0, cause: null, enlistmentPeriod: 'EARLY_PRC', serviceYears: 0, mentalDisorder: false };
+    expect(fails(state(), { kind: 'ADD_IDENTITY', attrs: rv, effectiveDate: '2023-01-01' })).toBe('INVALID_ARGUMENT RESIDENCE_MISMATCH addIdentity.identity.attributes.category');
+    expect(fails(state(), { kind: 'ADD_IDENTITY', attrs: dr, effectiveDate: '2023-01-01' })).toBe('INVALID_ARGUMENT RESIDENCE_MISMATCH addIdentity.identity.attributes.category');
+    expect(fails(state({ residence: 'RURAL' }), { kind: 'ADD_IDENTITY', attrs: rv, effectiveDate: '2023-01-01' })).toBe('OK');
+    expect(fails(state({ residence: 'RURAL' }), { kind: 'ADD_IDENTITY', attrs: dr, effectiveDate: '2023-01-01' })).toBe('OK');
   });
 });
 
