@@ -3,22 +3,10 @@ import type { Gender } from './national-id';
 
 /** Domain vocabulary of the persons service (string unions; the wire layer maps proto enums). */
 
-export const CATEGORIES = [
-  'DISABLED_SERVICEMAN',
-  'MARTYR_SURVIVOR',
-  'DUTY_DEATH_SURVIVOR',
-  'ILLNESS_DEATH_SURVIVOR',
-  'DEMOBILIZED_RURAL',
-  'RETURNED_WITH_ILLNESS',
-  'WAR_OR_TEST_VETERAN',
-  'RURAL_VETERAN_60',
-  'MARTYR_CHILD_60',
-  'CONSCRIPT_FAMILY',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-export type Cause = 'WAR' | 'DUTY' | 'ILLNESS';
-export type EnlistmentPeriod = 'ANTI_JAPANESE_WAR' | 'LIBERATION_WAR' | 'EARLY_PRC';
-export type Residence = 'URBAN' | 'RURAL';
+export { CATEGORIES } from '../../lib/entitlement';
+export type { Category, Cause, EnlistmentPeriod, Residence } from '../../lib/entitlement';
+import type { Category, Cause, EnlistmentPeriod, Residence } from '../../lib/entitlement';
+
 export type Status = 'ACTIVE' | 'SUSPENDED' | 'DECEASED' | 'TRANSFERRED_OUT';
 export type DeathCause = 'ILLNESS' | 'OTHER';
 export type { Gender };
