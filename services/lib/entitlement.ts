@@ -4,7 +4,8 @@ import {
   enlistmentPeriodFromJSON,
   residenceFromJSON,
 } from '../../protos/gen/youfu/common/v1/entitlement';
-import { enumMap } from './proto';
+import { z } from 'zod';
+import { enumMap, optionalEnum, requiredEnum } from './proto';
 
 /** The shared vocabulary of entitlements (domain.md §1; protos/youfu/common/v1/entitlement.proto). */
 
@@ -41,3 +42,16 @@ export const entitlementEnums = {
   period: enumMap(PERIODS, enlistmentPeriodFromJSON, 'ENLISTMENT_PERIOD_'),
   residence: enumMap(RESIDENCES, residenceFromJSON, 'RESIDENCE_'),
 };
+
+/** zod: a youfu.common.v1.EntitlementAttributes with valid enums (domain rules come after). */
+export const entitlementAttributes = z.object(
+  {
+    category: requiredEnum(entitlementEnums.category),
+    disabilityGrade: z.number().int(),
+    cause: optionalEnum(entitlementEnums.cause),
+    enlistmentPeriod: optionalEnum(entitlementEnums.period),
+    serviceYears: z.number().int(),
+    mentalDisorder: z.boolean(),
+  },
+  { error: 'required' },
+);

@@ -11,8 +11,8 @@ import {
   payrollLineKindFromJSON,
   personStatusFromJSON,
 } from '../../protos/gen/youfu/persons/v1/persons';
-import { entitlementEnums } from '../lib/entitlement';
-import { civilDate, enumMap, optionalEnum, requiredEnum, toProtoDate, toProtoMonth } from '../lib/proto';
+import { entitlementAttributes, entitlementEnums } from '../lib/entitlement';
+import { civilDate, enumMap, requiredEnum, toProtoDate, toProtoMonth } from '../lib/proto';
 import { fromZodError } from '../lib/errors';
 import { BENEFITS, type Attributes, type Cause, type EnlistmentPeriod } from './domain/types';
 
@@ -54,18 +54,7 @@ export const toPbAttributes = (a: Attributes): EntitlementAttributes => ({
 export const uuid = z.string().uuid('must be a UUID');
 const text = (max: number) => z.string().trim().max(max);
 
-export const attributesSchema = z
-  .object(
-    {
-      category: requiredEnum(enums.category),
-      disabilityGrade: z.number().int(),
-      cause: optionalEnum(enums.cause),
-      enlistmentPeriod: optionalEnum(enums.period),
-      serviceYears: z.number().int(),
-      mentalDisorder: z.boolean(),
-    },
-    { error: 'required' },
-  )
+export const attributesSchema = entitlementAttributes
   .transform(
     (a): Attributes => ({
       category: a.category,

@@ -1,5 +1,6 @@
 /** Request validation (zod): every handler parses its request here first; failures are INVALID_ARGUMENT with field paths. */
 import { z } from 'zod';
+import { entitlementAttributes } from '../lib/entitlement';
 import { pageRequest } from '../lib/paging';
 import { fromZodError } from '../lib/errors';
 import { indexationRuleProblems, type IndexationRule } from './domain/indexation';
@@ -173,18 +174,7 @@ export const listIndexValuesRequest = z.object({
 });
 export const indexCursor = z.object({ kind: z.enum(INDEX_KINDS), cityCode: z.string(), year: z.number().int() });
 
-const identity = z
-  .object(
-    {
-      category: requiredEnum(enums.category),
-      disabilityGrade: z.number().int(),
-      cause: optionalEnum(enums.cause),
-      enlistmentPeriod: optionalEnum(enums.period),
-      serviceYears: z.number().int(),
-      mentalDisorder: z.boolean(),
-    },
-    { error: 'required' },
-  )
+const identity = entitlementAttributes
   .superRefine((a, ctx) => report(ctx, identityProblems(a)));
 
 export const lookupRequest = z.object({
