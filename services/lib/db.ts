@@ -46,16 +46,24 @@ export function createPool(url: string, opts: { schema: string; application: str
 /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
 export async function withTx<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client whose connection dies emits 'error'; unheard, that would crash the
+  // process. The failing query rejects anyway; the broken client is destroyed on release.
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const out = await fn(client);
     await client.query('COMMIT');
     return out;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (!broken) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }
 
