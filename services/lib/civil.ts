@@ -58,7 +58,3 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date(), today: () => shanghaiDate(new Date()) };
-
-export function fixedClock(date: CivilDate): Clock {
-  return { now: () => new Date(`${date}T04:00:00Z`), today: () => date };
-}

@@ -206,11 +206,6 @@ export async function releaseStaged(tx: Tx, changeId: string): Promise<void> {
   await tx.query('UPDATE staged_persons SET released = true WHERE change_id = $1', [changeId]);
 }
 
-export async function countStaged(q: Queryable, changeId: string): Promise<number> {
-  const r = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM staged_persons WHERE change_id = $1', [changeId]);
-  return r.rows[0]!.n;
-}
-
 // ---- persons ----
 
 export interface PersonRow {

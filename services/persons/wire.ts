@@ -34,8 +34,6 @@ export const enums = {
   changeStatus: enumMap(['OPEN', 'PROPOSED', 'APPROVED', 'REJECTED'] as const, changeStatusFromJSON, 'CHANGE_STATUS_'),
 };
 
-export const toPbCategory = (c: Attributes['category']) => enums.category.toNumber(c);
-export const toPbCause = (c: Cause | null) => enums.cause.toNumber(c);
 
 export const toPbDate = toProtoDate;
 export const toPbMonth = toProtoMonth;
@@ -92,7 +90,6 @@ export const registrationSchema = z.object(
   { error: 'required' },
 );
 
-export const changeDateSchema = z.object({ effectiveDate: civilDate }, { error: 'required' });
 
 /** Parses with zod; a failure is INVALID_ARGUMENT with field paths under `prefix`. */
 export function parseOr<T>(schema: z.ZodType<T>, value: unknown, prefix: ReadonlyArray<PropertyKey> = []): T {

@@ -108,6 +108,3 @@ export function registrationViolations(r: Registration, today: CivilDate): Viola
   for (const x of out) if (!byField.has(x.field)) byField.set(x.field, x);
   return [...byField.values()];
 }
-
-/** The reason code a registration is rejected with: the first violation's. */
-export const firstReason = (vs: Violation[]): string => vs[0]?.reason ?? 'INVALID_FIELD';
