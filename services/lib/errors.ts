@@ -1,4 +1,4 @@
-import { ZodError } from 'zod';
+import { ZodError, type z } from 'zod';
 
 /** Canonical failure kinds the error boundary maps to gRPC status codes. */
 export type ErrorKind =
@@ -64,6 +64,13 @@ export function fromZodError(err: ZodError, prefix: ReadonlyArray<PropertyKey> =
   }));
   const message = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
   return new AppError('INVALID_ARGUMENT', 'INVALID_FIELD', message, violations);
+}
+
+/** Parses request input with zod; a failure is INVALID_ARGUMENT with field paths under `prefix`. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefix: ReadonlyArray<PropertyKey> = []): z.output<S> {
+  const r = schema.safeParse(input);
+  if (!r.success) throw fromZodError(r.error, prefix);
+  return r.data;
 }
 
 /** True when an error means a dependency (database, broker) is unreachable, so retrying may help. */

@@ -11,7 +11,7 @@ import { mayReadFullId, policies, type Caller } from '../lib/auth';
 import { decodeCursor, pageOf, pageRequest } from '../lib/paging';
 import type { CivilDate } from '../lib/civil';
 import type { Pool } from '../lib/db';
-import { AppError, invalidArgument, notFound } from '../lib/errors';
+import { AppError, invalidArgument, notFound, parseInput } from '../lib/errors';
 import { bindService, type Handlers } from '../lib/grpc';
 import type { PiiVault } from '../lib/pii';
 import type { ChangeSpec } from './domain/changes';
@@ -27,7 +27,6 @@ import {
   attributesSchema,
   civilDate,
   enums,
-  parseOr,
   payeeSchema,
   registrationSchema,
   uuid,
@@ -38,7 +37,7 @@ import {
 
 /** Parses and checks one registration; throws INVALID_ARGUMENT with paths under `prefix`. */
 export function parseRegistration(pb: RegistrationDetails | undefined, today: CivilDate, prefix: string): Registration {
-  const r = parseOr(registrationSchema, pb, [prefix]);
+  const r = parseInput(registrationSchema, pb, [prefix]);
   const reg: Registration = {
     nationalId: r.nationalId,
     name: r.name,
@@ -67,7 +66,7 @@ function parseImportItem(m: ImportPersonsRequest, today: CivilDate): ImportItem 
   if (!Number.isInteger(rec.row) || rec.row < 1) return { row: rec.row, ok: false, reason: 'INVALID_ROW', field: 'row', message: 'row numbers start at 1' };
   try {
     const reg = parseRegistration(rec.person, today, 'person');
-    const paidThrough = rec.paidThrough ? parseOr(yearMonth, rec.paidThrough, ['paidThrough']) : null;
+    const paidThrough = rec.paidThrough ? parseInput(yearMonth, rec.paidThrough, ['paidThrough']) : null;
     return { row: rec.row, ok: true, reg: { ...reg, historyFrom: importHistoryFrom(reg.approvalDate, paidThrough) } };
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
@@ -85,29 +84,29 @@ function parseChange(req: ProposeChangeRequest, today: CivilDate): ChangeSpec {
   const at = [c.$case];
   switch (c.$case) {
     case 'addIdentity': {
-      const v = parseOr(z.object({ identity: z.object({ attributes: attributesSchema, effectiveFrom: civilDate }, { error: 'required' }) }), c.value, at);
+      const v = parseInput(z.object({ identity: z.object({ attributes: attributesSchema, effectiveFrom: civilDate }, { error: 'required' }) }), c.value, at);
       return { kind: 'ADD_IDENTITY', attrs: v.identity.attributes, effectiveDate: v.identity.effectiveFrom };
     }
     case 'changeIdentity': {
-      const v = parseOr(identityIdDate.extend({ attributes: attributesSchema }), c.value, at);
+      const v = parseInput(identityIdDate.extend({ attributes: attributesSchema }), c.value, at);
       return { kind: 'CHANGE_IDENTITY', identityId: v.identityId, attrs: v.attributes, effectiveDate: v.effectiveDate };
     }
     case 'endIdentity': {
-      const v = parseOr(identityIdDate.extend({ reason: z.string().trim().min(1, 'required').max(500) }), c.value, at);
+      const v = parseInput(identityIdDate.extend({ reason: z.string().trim().min(1, 'required').max(500) }), c.value, at);
       return { kind: 'END_IDENTITY', ...v };
     }
     case 'suspend': {
-      const v = parseOr(z.object({ effectiveDate: civilDate, reason: z.string().trim().min(1, 'required').max(500) }), c.value, at);
+      const v = parseInput(z.object({ effectiveDate: civilDate, reason: z.string().trim().min(1, 'required').max(500) }), c.value, at);
       return { kind: 'SUSPEND', ...v };
     }
     case 'resume':
-      return { kind: 'RESUME', ...parseOr(z.object({ effectiveDate: civilDate }), c.value, at) };
+      return { kind: 'RESUME', ...parseInput(z.object({ effectiveDate: civilDate }), c.value, at) };
     case 'transferOut': {
-      const v = parseOr(z.object({ effectiveDate: civilDate, reason: z.string().trim().min(1, 'required').max(500) }), c.value, at);
+      const v = parseInput(z.object({ effectiveDate: civilDate, reason: z.string().trim().min(1, 'required').max(500) }), c.value, at);
       return { kind: 'TRANSFER_OUT', ...v };
     }
     case 'recordDeath': {
-      const v = parseOr(
+      const v = parseInput(
         z.object({
           dateOfDeath: civilDate,
           cause: z.number().refine((n) => n === 1 || n === 2, 'ILLNESS or OTHER is required'),
@@ -119,7 +118,7 @@ function parseChange(req: ProposeChangeRequest, today: CivilDate): ChangeSpec {
       return { kind: 'RECORD_DEATH', effectiveDate: v.dateOfDeath, cause: v.cause === 1 ? 'ILLNESS' : 'OTHER', nextOfKin: v.nextOfKin };
     }
     case 'changePayee': {
-      const v = parseOr(
+      const v = parseInput(
         z.object({ payee: payeeSchema.refine((p) => /^\d{8,32}$/.test(p.accountNumber) && p.bank && p.accountName, 'bank, account number (8..32 digits) and name are required') }),
         c.value,
         at,
@@ -127,7 +126,7 @@ function parseChange(req: ProposeChangeRequest, today: CivilDate): ChangeSpec {
       return { kind: 'CHANGE_PAYEE', payee: v.payee, effectiveDate: today };
     }
     case 'recompute':
-      return { kind: 'RECOMPUTE', ...parseOr(z.object({ effectiveDate: civilDate }), c.value, at) };
+      return { kind: 'RECOMPUTE', ...parseInput(z.object({ effectiveDate: civilDate }), c.value, at) };
   }
 }
 
@@ -168,7 +167,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     },
 
     async proposeChange(req, ctx) {
-      const { personId, expectedVersion } = parseOr(changeSchema, req);
+      const { personId, expectedVersion } = parseInput(changeSchema, req);
       const spec = parseChange(req, svc.today());
       return { change: changeView(await svc.proposeChange(personId, expectedVersion, spec, ctx.caller)) };
     },
@@ -177,7 +176,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
       const it = reqs[Symbol.asyncIterator]();
       const first = await it.next();
       if (first.done || first.value.item?.$case !== 'header') throw invalidArgument('item.header', 'the first message must be the header', 'HEADER_REQUIRED');
-      const header = parseOr(z.object({ idempotencyKey: z.string().trim().min(1, 'required').max(200), description: z.string().max(500) }), first.value.item.value, ['header']);
+      const header = parseInput(z.object({ idempotencyKey: z.string().trim().min(1, 'required').max(200), description: z.string().max(500) }), first.value.item.value, ['header']);
       const ref = await svc.openImport(header.idempotencyKey, header.description, ctx.caller);
       const results: ImportRecordResult[] = [];
       const today = svc.today();
@@ -204,7 +203,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     },
 
     async approveChange(req, ctx) {
-      const { changeId, note } = parseOr(z.object({ changeId: uuid, note: z.string().max(1000) }), req);
+      const { changeId, note } = parseInput(z.object({ changeId: uuid, note: z.string().max(1000) }), req);
       const r = await svc.approve(changeId, note || null, ctx.caller);
       return {
         change: changeView(r.change),
@@ -220,22 +219,22 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     },
 
     async rejectChange(req, ctx) {
-      const { changeId, reason } = parseOr(z.object({ changeId: uuid, reason: z.string().trim().min(1, 'required').max(1000) }), req);
+      const { changeId, reason } = parseInput(z.object({ changeId: uuid, reason: z.string().trim().min(1, 'required').max(1000) }), req);
       return { change: changeView(await svc.reject(changeId, reason, ctx.caller)) };
     },
 
     async getChangeRequest(req) {
-      const { changeId } = parseOr(z.object({ changeId: uuid }), req);
+      const { changeId } = parseInput(z.object({ changeId: uuid }), req);
       const c = await store.getChange(pool, changeId);
       if (!c) throw notFound(`change ${changeId}`);
       return { change: changeView(c) };
     },
 
     async listChangeRequests(req) {
-      const f = parseOr(z.object({ status: z.number().int(), personId: z.union([z.literal(''), uuid]) }), req);
+      const f = parseInput(z.object({ status: z.number().int(), personId: z.union([z.literal(''), uuid]) }), req);
       const status = f.status ? enums.changeStatus.fromNumber(f.status) : undefined;
       if (f.status && !status) throw invalidArgument('status', 'unknown status');
-      const page = parseOr(pageRequest, req.page, ['page']);
+      const page = parseInput(pageRequest, req.page, ['page']);
       const after = decodeCursor(z.object({ at: z.string().datetime(), id: uuid }), page.token);
       const rows = await store.listChanges(pool, { ...(status ? { status } : {}), ...(f.personId ? { personId: f.personId } : {}), ...(after ? { after } : {}), limit: page.size + 1 });
       const { items, nextPageToken } = pageOf(rows, page.size, (last) => ({ at: last.proposed_at.toISOString(), id: last.id }));
@@ -243,7 +242,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     },
 
     async updateContact(req, ctx) {
-      const v = parseOr(
+      const v = parseInput(
         z.object({
           personId: uuid,
           expectedVersion: z.bigint().positive('the person version you saw (≥ 1)'),
@@ -256,7 +255,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     },
 
     async getPerson(req, ctx) {
-      const { personId } = parseOr(z.object({ personId: uuid }), req);
+      const { personId } = parseInput(z.object({ personId: uuid }), req);
       return { person: await personResponse(personId, ctx.caller) };
     },
 
@@ -268,12 +267,12 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     },
 
     async listPersons(req, ctx) {
-      const f = parseOr(z.object({ category: z.number().int(), districtCode: z.union([z.literal(''), z.string().regex(/^\d{6}$/, 'a 6-digit code')]), status: z.number().int() }), req);
+      const f = parseInput(z.object({ category: z.number().int(), districtCode: z.union([z.literal(''), z.string().regex(/^\d{6}$/, 'a 6-digit code')]), status: z.number().int() }), req);
       const category = f.category ? enums.category.fromNumber(f.category) : undefined;
       if (f.category && !category) throw invalidArgument('category', 'unknown category');
       const status = f.status ? enums.status.fromNumber(f.status) : undefined;
       if (f.status && !status) throw invalidArgument('status', 'unknown status');
-      const page = parseOr(pageRequest, req.page, ['page']);
+      const page = parseInput(pageRequest, req.page, ['page']);
       const after = decodeCursor(z.object({ id: uuid }), page.token);
       const rows = await store.listPersons(pool, {
         ...(category ? { category } : {}),
@@ -290,7 +289,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     async checkEligibility(req) {
       const today = svc.today();
       const id = nationalIdArg(req.nationalId, today);
-      const date = parseOr(civilDate, req.date, ['date']);
+      const date = parseInput(civilDate, req.date, ['date']);
       const p = await store.personByHash(pool, svc.hashId(id));
       if (!p) return { entitled: false, reason: 'NOT_REGISTERED', personId: '', nationalIdMasked: '', status: 0, identities: [] };
       const identities = (await store.identitiesOf(pool, [p.id])).get(p.id) ?? [];
@@ -307,7 +306,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     },
 
     async getBenefits(req) {
-      const { personId, includeSuperseded } = parseOr(z.object({ personId: uuid, includeSuperseded: z.boolean() }), req);
+      const { personId, includeSuperseded } = parseInput(z.object({ personId: uuid, includeSuperseded: z.boolean() }), req);
       if (!(await store.getPerson(pool, personId))) throw notFound(`person ${personId}`);
       return {
         periods: (await store.periodsOf(pool, personId, includeSuperseded)).map(periodView),
@@ -316,22 +315,22 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     },
 
     async getAuditTrail(req) {
-      const { personId } = parseOr(z.object({ personId: uuid }), req);
+      const { personId } = parseInput(z.object({ personId: uuid }), req);
       if (!(await store.getPerson(pool, personId))) throw notFound(`person ${personId}`);
       return { entries: (await store.auditOf(pool, personId)).map(auditView) };
     },
 
     async runPayroll(req, ctx) {
-      const month = parseOr(yearMonth, req.month, ['month']);
+      const month = parseInput(yearMonth, req.month, ['month']);
       const { result, alreadyRun } = await svc.runPayroll(month, ctx.caller);
       const ids = await shownIds([...new Set([...result.skipped.map((s) => s.personId), ...result.exceptions.map((e) => e.personId)])], ctx.caller);
       return { payroll: payrollView(result, ids), alreadyRun };
     },
 
     async listPayrollLines(req, ctx) {
-      const month = parseOr(yearMonth, req.month, ['month']);
-      const { personId } = parseOr(z.object({ personId: z.union([z.literal(''), uuid]) }), req);
-      const page = parseOr(pageRequest, req.page, ['page']);
+      const month = parseInput(yearMonth, req.month, ['month']);
+      const { personId } = parseInput(z.object({ personId: z.union([z.literal(''), uuid]) }), req);
+      const page = parseInput(pageRequest, req.page, ['page']);
       const after = decodeCursor(z.object({ id: z.string().regex(/^\d+$/) }), page.token);
       const r = await pool.query<{
         id: bigint;

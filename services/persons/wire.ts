@@ -13,7 +13,6 @@ import {
 } from '../../protos/gen/youfu/persons/v1/persons';
 import { entitlementAttributes, entitlementEnums } from '../lib/entitlement';
 import { civilDate, enumMap, requiredEnum, toProtoDate, toProtoMonth } from '../lib/proto';
-import { fromZodError } from '../lib/errors';
 import { BENEFITS, type Attributes, type Cause, type EnlistmentPeriod } from './domain/types';
 
 export { civilDate, money, yearMonth } from '../lib/proto';
@@ -91,9 +90,3 @@ export const registrationSchema = z.object(
 );
 
 
-/** Parses with zod; a failure is INVALID_ARGUMENT with field paths under `prefix`. */
-export function parseOr<T>(schema: z.ZodType<T>, value: unknown, prefix: ReadonlyArray<PropertyKey> = []): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw fromZodError(r.error, prefix);
-  return r.data;
-}

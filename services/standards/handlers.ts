@@ -6,7 +6,7 @@ import { assertNotOwnProposal, effective, policies, type Caller } from '../lib/a
 import { decodeCursor, pageOf } from '../lib/paging';
 import type { Clock } from '../lib/civil';
 import { withTx, type Pool, type Tx } from '../lib/db';
-import { aborted, alreadyExists, failedPrecondition, notFound } from '../lib/errors';
+import { aborted, alreadyExists, failedPrecondition, notFound, parseInput } from '../lib/errors';
 import { bindService, errorDetails, toServiceError, type CallContext, type Handlers } from '../lib/grpc';
 import { diffRows } from './domain/diff';
 import { indexRows } from './domain/indexation';
@@ -107,7 +107,7 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
 
   return {
     async createDraft(req, ctx) {
-      const r = s.parse(s.createDraftRequest, req);
+      const r = parseInput(s.createDraftRequest, req);
       return withTx(pool, async (tx) => {
         let rows: Row[] = [];
         if (r.baseVersionId) {
@@ -122,12 +122,12 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async upsertDraftRows(req, ctx) {
-      const r = s.parse(s.upsertDraftRowsRequest, req);
+      const r = parseInput(s.upsertDraftRowsRequest, req);
       return editDraft(r.versionId, r.expectedRevision, ctx.caller, (tx) => store.upsertRows(tx, r.versionId, r.rows));
     },
 
     async deleteDraftRows(req, ctx) {
-      const r = s.parse(s.deleteDraftRowsRequest, req);
+      const r = parseInput(s.deleteDraftRowsRequest, req);
       return editDraft(r.versionId, r.expectedRevision, ctx.caller, async (tx) => {
         const have = new Set((await store.rowsOfVersion(tx, r.versionId)).map((row) => keyString(row.key)));
         const absent = r.keys.find((k) => !have.has(keyString(k)));
@@ -137,7 +137,7 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async proposeIndexedDraft(req, ctx) {
-      const r = s.parse(s.proposeIndexedDraftRequest(settings.roundingUnitFen), req);
+      const r = parseInput(s.proposeIndexedDraftRequest(settings.roundingUnitFen), req);
       return withTx(pool, async (tx) => {
         const base = await mustGet(tx, r.baseVersionId);
         if (base.status !== 'PUBLISHED') throw failedPrecondition('BASE_NOT_PUBLISHED', `base version ${base.id} is ${base.status}; index a PUBLISHED version`);
@@ -154,7 +154,7 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async correctPublishedVersion(req, ctx) {
-      const r = s.parse(s.correctPublishedVersionRequest, req);
+      const r = parseInput(s.correctPublishedVersionRequest, req);
       return withTx(pool, async (tx) => {
         const old = await mustGet(tx, r.versionId);
         if (old.status !== 'PUBLISHED') throw failedPrecondition('VERSION_NOT_PUBLISHED', `version ${old.id} is ${old.status}; only a PUBLISHED version can be corrected`);
@@ -178,7 +178,7 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async diffVersions(req) {
-      const r = s.parse(s.diffVersionsRequest, req);
+      const r = parseInput(s.diffVersionsRequest, req);
       await Promise.all([mustGet(pool, r.fromVersionId), mustGet(pool, r.toVersionId)]);
       const rows = await store.rowsOf(pool, [r.fromVersionId, r.toVersionId]);
       const d = diffRows(rows.get(r.fromVersionId)!, rows.get(r.toVersionId)!);
@@ -191,7 +191,7 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async approveVersion(req, ctx) {
-      const r = s.parse(s.decideRequest, req);
+      const r = parseInput(s.decideRequest, req);
       return withTx(pool, async (tx) => {
         const v = await mustGet(tx, r.versionId, true);
         assertDraft(v);
@@ -207,7 +207,7 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async publishVersion(req, ctx) {
-      const r = s.parse(s.decideRequest, req);
+      const r = parseInput(s.decideRequest, req);
       return withTx(pool, async (tx) => {
         const v = await mustGet(tx, r.versionId, true);
         assertApproved(v);
@@ -225,13 +225,13 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async getVersion(req) {
-      const r = s.parse(s.getVersionRequest, req);
+      const r = parseInput(s.getVersionRequest, req);
       const v = await mustGet(pool, r.versionId);
       return { version: versionToProto(v), rows: (await store.rowsOfVersion(pool, v.id)).map(rowToProto) };
     },
 
     async listVersions(req) {
-      const r = s.parse(s.listVersionsRequest, req);
+      const r = parseInput(s.listVersionsRequest, req);
       const after = decodeCursor(s.versionCursor, r.page.token);
       const filter = { level: r.level ?? undefined, regionCode: r.regionCode || undefined, status: r.status ?? undefined };
       const found = await store.listVersions(pool, filter, after, r.page.size + 1);
@@ -240,7 +240,7 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async setIndexValue(req, ctx) {
-      const r = s.parse(s.setIndexValueRequest, req);
+      const r = parseInput(s.setIndexValueRequest, req);
       const stored = await store.setIndexValue(
         pool,
         { kind: r.kind, cityCode: r.cityCode, year: r.year, valueFen: r.value, setBy: effective(ctx.caller).subject, setAt: clock.now() },
@@ -257,7 +257,7 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async listIndexValues(req) {
-      const r = s.parse(s.listIndexValuesRequest, req);
+      const r = parseInput(s.listIndexValuesRequest, req);
       const after = decodeCursor(s.indexCursor, r.page.token);
       const found = await store.listIndexValues(pool, { kind: r.kind ?? undefined, cityCode: r.cityCode || undefined }, after, r.page.size + 1);
       const { items, nextPageToken } = pageOf(found, r.page.size, (v) => ({ kind: v.kind, cityCode: v.cityCode, year: v.year }));
@@ -265,14 +265,14 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async lookupBenefit(req) {
-      const [res] = await lookupAll([toQuery(s.parse(s.lookupRequest, req))]);
+      const [res] = await lookupAll([toQuery(parseInput(s.lookupRequest, req))]);
       if (!res || 'err' in res) throw res?.err;
       return { benefit: benefitToProto(res.ok) };
     },
 
     async batchLookupBenefits(req, ctx) {
-      const { items } = s.parse(s.batchLookupRequest, req);
-      const parsed = items.map((it) => attempt(() => toQuery(s.parse(s.lookupRequest, it))));
+      const { items } = parseInput(s.batchLookupRequest, req);
+      const parsed = items.map((it) => attempt(() => toQuery(parseInput(s.lookupRequest, it))));
       const valid = parsed.flatMap((p) => ('ok' in p ? [p.ok] : []));
       const done = (await lookupAll(valid))[Symbol.iterator]();
       return {

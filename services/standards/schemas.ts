@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { entitlementAttributes } from '../lib/entitlement';
 import { pageRequest } from '../lib/paging';
-import { fromZodError } from '../lib/errors';
 import { indexationRuleProblems, type IndexationRule } from './domain/indexation';
 import { keyProblems, keyString, rowProblems, type Problem, type RowKey, type Rule } from './domain/keys';
 import { identityProblems, INDEX_KINDS } from './domain/lookup';
@@ -10,13 +9,6 @@ import { isCityCode, isFirstOfMonth, isRegionCode, regionProblem } from './domai
 import { isValidDate } from '../lib/civil';
 import { civilDate, optionalEnum, requiredEnum } from '../lib/proto';
 import { enums } from './wire';
-
-/** Parses `input` or throws INVALID_ARGUMENT naming every offending field. */
-export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const r = schema.safeParse(input);
-  if (!r.success) throw fromZodError(r.error);
-  return r.data;
-}
 
 const report = (ctx: z.RefinementCtx, problems: Problem[], prefix: (string | number)[] = []) =>
   problems.forEach((p) => ctx.addIssue({ code: 'custom', path: [...prefix, ...p.path], message: p.message }));
