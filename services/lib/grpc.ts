@@ -10,7 +10,7 @@ import { ZodError } from 'zod';
 import { Status as RpcStatus } from '../../protos/gen/google/rpc/status';
 import { BadRequest, ErrorInfo } from '../../protos/gen/google/rpc/error_details';
 import { authorize, type Authenticator, type Caller, type Policy } from './auth';
-import { AppError, fromZodError, isTransient, unauthenticated } from './errors';
+import { AppError, fromZodError, isTransient, unauthenticated, type FieldViolation } from './errors';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 
@@ -66,12 +66,22 @@ const CODES: Record<AppError['kind'], grpc.status> = {
   UNAVAILABLE: grpc.status.UNAVAILABLE,
 };
 
+/** A failure as the error boundary classifies it: canonical code, stable reason, safe message. */
+export interface ClassifiedError {
+  code: grpc.status;
+  /** Empty for INTERNAL (nothing about a bug is exposed). */
+  reason: string;
+  message: string;
+  violations: FieldViolation[];
+  metadata: Record<string, string>;
+}
+
 /**
- * The one error boundary: known errors keep their code and carry google.rpc.Status details
- * (ErrorInfo, BadRequest) in `grpc-status-details-bin`; anything else becomes INTERNAL (or
- * UNAVAILABLE for a dependency outage) with a generic message while the cause is logged.
+ * The one error boundary: known errors keep their code; a dependency outage becomes UNAVAILABLE;
+ * anything else becomes INTERNAL with a generic message while the cause is logged. Batch RPCs use
+ * it for per-item errors; `toServiceError` turns it into the gRPC status.
  */
-export function toServiceError(err: unknown, log: Logger, requestId: string): Partial<grpc.StatusObject> {
+export function classifyError(err: unknown, log: Logger, requestId: string): ClassifiedError {
   let app: AppError;
   if (err instanceof AppError) app = err;
   else if (err instanceof ZodError) app = fromZodError(err);
@@ -80,34 +90,33 @@ export function toServiceError(err: unknown, log: Logger, requestId: string): Pa
     app = new AppError('UNAVAILABLE', 'DEPENDENCY_UNAVAILABLE', 'a dependency is unavailable; retry later');
   } else {
     log.error({ err }, 'unhandled error');
-    const metadata = new grpc.Metadata();
-    metadata.set('x-request-id', requestId);
-    return { code: grpc.status.INTERNAL, details: `internal error (request ${requestId})`, metadata };
+    return { code: grpc.status.INTERNAL, reason: '', message: `internal error (request ${requestId})`, violations: [], metadata: {} };
   }
-  const code = CODES[app.kind];
-  const details = [
-    {
-      typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo',
-      value: Buffer.from(ErrorInfo.encode({ reason: app.reason, domain: 'youfu', metadata: app.metadata }).finish()),
-    },
-  ];
-  if (app.violations.length) {
-    details.push({
-      typeUrl: 'type.googleapis.com/google.rpc.BadRequest',
-      value: Buffer.from(BadRequest.encode({
-        fieldViolations: app.violations.map((v) => ({
-          field: v.field,
-          description: v.description,
-          reason: app.reason,
-          localizedMessage: undefined,
-        })),
-      }).finish()),
-    });
-  }
+  return { code: CODES[app.kind], reason: app.reason, message: app.message, violations: app.violations, metadata: app.metadata };
+}
+
+/**
+ * The status a failed call ends with: known errors carry google.rpc.Status details (ErrorInfo,
+ * BadRequest) in `grpc-status-details-bin`; INTERNAL carries none.
+ */
+export function toServiceError(err: unknown, log: Logger, requestId: string): Partial<grpc.StatusObject> {
+  const e = classifyError(err, log, requestId);
   const metadata = new grpc.Metadata();
-  metadata.set('grpc-status-details-bin', Buffer.from(RpcStatus.encode({ code, message: app.message, details }).finish()));
   metadata.set('x-request-id', requestId);
-  return { code, details: app.message, metadata };
+  if (e.code !== grpc.status.INTERNAL) {
+    const details = [
+      {
+        typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo',
+        value: Buffer.from(ErrorInfo.encode({ reason: e.reason, domain: 'youfu', metadata: e.metadata }).finish()),
+      },
+    ];
+    if (e.violations.length) {
+      const fieldViolations = e.violations.map((v) => ({ field: v.field, description: v.description, reason: e.reason, localizedMessage: undefined }));
+      details.push({ typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: Buffer.from(BadRequest.encode({ fieldViolations }).finish()) });
+    }
+    metadata.set('grpc-status-details-bin', Buffer.from(RpcStatus.encode({ code: e.code, message: e.message, details }).finish()));
+  }
+  return { code: e.code, details: e.message, metadata };
 }
 
 /** Decodes the rich error model from a client-side ServiceError (for tests and Youfu clients). */

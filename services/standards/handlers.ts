@@ -1,5 +1,4 @@
 /** gRPC handlers of youfu.standards.v1.SubsidyStandardService: parse, decide with the domain rules, store, record events. */
-import { status, type ServiceError } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
 import { assertNotOwnProposal, effective, policies, type Caller } from '../lib/auth';
@@ -7,7 +6,7 @@ import { decodeCursor, pageOf } from '../lib/paging';
 import type { Clock } from '../lib/civil';
 import { withTx, type Pool, type Tx } from '../lib/db';
 import { aborted, alreadyExists, failedPrecondition, notFound, parseInput } from '../lib/errors';
-import { bindService, errorDetails, toServiceError, type CallContext, type Handlers } from '../lib/grpc';
+import { bindService, classifyError, type CallContext, type Handlers } from '../lib/grpc';
 import { diffRows } from './domain/diff';
 import { indexRows } from './domain/indexation';
 import { describeKey, keyString, type Row } from './domain/keys';
@@ -76,9 +75,8 @@ const toQuery = (r: s.LookupRequest): LookupQuery => ({ identity: r.attributes, 
 
 /** The status a single call would have failed with, as a batch item's error. */
 function itemError(err: unknown, ctx: CallContext) {
-  const se = toServiceError(err, ctx.log, ctx.requestId);
-  const d = errorDetails(se as ServiceError);
-  return { code: se.code ?? status.INTERNAL, reason: d.reason ?? '', message: se.details ?? '', fields: d.fields };
+  const e = classifyError(err, ctx.log, ctx.requestId);
+  return { code: e.code, reason: e.reason, message: e.message, fields: e.violations.map((v) => v.field) };
 }
 
 export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps): Handlers<Service> {
