@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, secret } from './config';
 
 describe('configuration', () => {
   it('applies local defaults and parses lists', () => {
@@ -20,5 +20,11 @@ describe('configuration', () => {
   });
   it('requires a real signing key in production', () => {
     expect(() => loadConfig({}, { YOUFU_ENV: 'production' })).toThrow(/YOUFU_JWT_SECRET/);
+  });
+  it('fills any secret with its development value outside production, and requires it in production', () => {
+    const shape = { YOUFU_X_KEY: secret('dev-key') };
+    expect(loadConfig(shape, {}).YOUFU_X_KEY).toBe('dev-key');
+    expect(() => loadConfig(shape, { YOUFU_ENV: 'production', YOUFU_JWT_SECRET: 'k'.repeat(40), YOUFU_PAYLOAD_KEYS: 'x' })).toThrow(/YOUFU_X_KEY: required in production/);
+    expect(loadConfig(shape, { YOUFU_ENV: 'production', YOUFU_JWT_SECRET: 'k'.repeat(40), YOUFU_X_KEY: 'real' }).YOUFU_X_KEY).toBe('real');
   });
 });

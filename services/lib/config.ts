@@ -8,6 +8,18 @@ export class ConfigError extends Error {
   }
 }
 
+const devSecrets = new WeakSet<object>();
+
+/**
+ * A secret setting: required in production; elsewhere `dev` (a well-known development value)
+ * stands in when it is unset, so the local stack and tests need no keys.
+ */
+export function secret(dev: string, schema: z.ZodString = z.string().min(1)) {
+  const s = schema.default(dev);
+  devSecrets.add(s);
+  return s;
+}
+
 const csv = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
@@ -26,15 +38,14 @@ export const platformEnv = {
   YOUFU_TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   YOUFU_TEMPORAL_NAMESPACE: z.string().default('youfu'),
   /** HS256 key for bearer JWTs (at least 32 characters). Required in production. */
-  YOUFU_JWT_SECRET: z.string().min(32).optional(),
+  YOUFU_JWT_SECRET: secret('youfu-local-development-secret-not-for-production', z.string().min(32)),
   YOUFU_GRPC_HOST: z.string().default('127.0.0.1'),
 };
 
-const DEV_JWT_SECRET = 'youfu-local-development-secret-not-for-production';
 
 const platformSchema = z.object(platformEnv);
 
-export type PlatformConfig = Omit<z.infer<typeof platformSchema>, 'YOUFU_JWT_SECRET'> & { YOUFU_JWT_SECRET: string };
+export type PlatformConfig = z.infer<typeof platformSchema>;
 
 /**
  * Parses the environment once at start-up. Every problem is reported with its variable name;
@@ -50,11 +61,11 @@ export function loadConfig<T extends z.ZodRawShape>(
     r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
   );
   if (!platform.success || !own.success) throw new ConfigError(problems);
-  const secret = platform.data.YOUFU_JWT_SECRET;
-  if (!secret && platform.data.YOUFU_ENV === 'production') {
-    throw new ConfigError(['YOUFU_JWT_SECRET: required in production']);
+  if (platform.data.YOUFU_ENV === 'production') {
+    const missing = Object.entries({ ...platformEnv, ...shape }).filter(([name, s]) => devSecrets.has(s) && !env[name]);
+    if (missing.length) throw new ConfigError(missing.map(([name]) => `${name}: required in production`));
   }
-  return { ...platform.data, ...own.data, YOUFU_JWT_SECRET: secret ?? DEV_JWT_SECRET };
+  return { ...platform.data, ...own.data };
 }
 
 /** A TCP port variable (0 = pick a free one). */

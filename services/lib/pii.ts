@@ -52,7 +52,3 @@ export class PiiVault {
     return createHmac('sha256', this.hashKey).update(value, 'utf8').digest('hex');
   }
 }
-
-/** Development-only keys (never used when YOUFU_ENV=production: the service requires real ones). */
-export const DEV_PII_KEYS = `dev:${Buffer.alloc(32, 3).toString('base64')}`;
-export const DEV_PII_HASH_KEY = Buffer.alloc(32, 5).toString('base64');

@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { createAuthenticator, type Authenticator } from './auth';
 import { systemClock, type Clock } from './civil';
-import { ConfigError, envPort, loadConfig, type PlatformConfig } from './config';
+import { ConfigError, envPort, loadConfig, secret, type PlatformConfig } from './config';
 import { EventConsumer, type ConsumerSpec } from './consumer';
 import { createPool, migrateService, pingDb, serviceUrl, type Pool } from './db';
 import { startGrpcServer, type ServiceBinding } from './grpc';
@@ -14,7 +14,6 @@ import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { OutboxRelay } from './outbox';
 import { AesGcmCodec, createTemporalClient, createTemporalWorker } from './temporal';
 
-const DEV_PAYLOAD_KEY = `dev:${Buffer.alloc(32, 7).toString('base64')}`;
 
 const serviceEnv = {
   /** gRPC port; 0 picks a free one. Default: the service's own port (architecture.md). */
@@ -26,7 +25,7 @@ const serviceEnv = {
   /** Run migrations at start (default true). */
   YOUFU_MIGRATE: z.enum(['true', 'false']).default('true'),
   /** Temporal payload encryption keys, `id:base64(32 bytes)` comma-separated, current first. */
-  YOUFU_PAYLOAD_KEYS: z.string().optional(),
+  YOUFU_PAYLOAD_KEYS: secret(`dev:${Buffer.alloc(32, 7).toString('base64')}`),
   /** How often the health service re-checks the database, ms. */
   YOUFU_HEALTH_INTERVAL_MS: z.coerce.number().int().min(50).default(5000),
 };
@@ -36,7 +35,7 @@ export type ServiceConfig = PlatformConfig & {
   YOUFU_METRICS_PORT?: number;
   YOUFU_PG_URL?: string;
   YOUFU_MIGRATE: 'true' | 'false';
-  YOUFU_PAYLOAD_KEYS?: string;
+  YOUFU_PAYLOAD_KEYS: string;
   YOUFU_HEALTH_INTERVAL_MS: number;
 };
 
@@ -111,9 +110,7 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
     stops.push(() => pool.end());
 
     const kafka = createKafka(cfg.YOUFU_KAFKA_BROKERS, `youfu-${mod.name}`, log);
-    const codec = AesGcmCodec.fromConfig(
-      cfg.YOUFU_PAYLOAD_KEYS ?? (cfg.YOUFU_ENV === 'production' ? (() => { throw new ConfigError(['YOUFU_PAYLOAD_KEYS: required in production']); })() : DEV_PAYLOAD_KEY),
-    );
+    const codec = AesGcmCodec.fromConfig(cfg.YOUFU_PAYLOAD_KEYS);
     let client: Promise<Client> | undefined;
     const temporal = () => (client ??= createTemporalClient(cfg, codec));
     stops.push(async () => client && (await client).connection.close());

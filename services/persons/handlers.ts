@@ -332,25 +332,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
       const { personId } = parseInput(z.object({ personId: z.union([z.literal(''), uuid]) }), req);
       const page = parseInput(pageRequest, req.page, ['page']);
       const after = decodeCursor(z.object({ id: z.string().regex(/^\d+$/) }), page.token);
-      const r = await pool.query<{
-        id: bigint;
-        person_id: string;
-        benefit: string;
-        kind: 'REGULAR' | 'BACK_PAY' | 'RECOVERY' | 'ONE_OFF';
-        for_month: string;
-        amount_fen: bigint;
-        category: string | null;
-        district: string;
-        payee_bank: string;
-        payee_account_enc: string;
-        payee_account_masked: string;
-        payee_name_enc: string;
-      }>(
-        `SELECT id, person_id, benefit, kind, for_month, amount_fen, category, district, payee_bank, payee_account_enc, payee_account_masked, payee_name_enc
-           FROM payroll_lines WHERE run_month = $1 AND ($2::uuid IS NULL OR person_id = $2) AND ($3::int8 IS NULL OR id > $3)
-          ORDER BY id LIMIT $4`,
-        [month, personId || null, after?.id ?? null, page.size + 1],
-      );
+      const r = await store.payrollLines(pool, month, personId || null, after?.id ?? null, page.size + 1);
       const { items: shown, nextPageToken } = pageOf(r.rows, page.size, (last) => ({ id: String(last.id) }));
       const ids = await shownIds([...new Set(shown.map((l) => l.person_id))], ctx.caller);
       const full = mayReadFullId(ctx.caller);

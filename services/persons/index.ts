@@ -5,10 +5,10 @@ import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import { StandardLevel } from '../../protos/gen/youfu/standards/v1/standards';
 import type { Authenticator } from '../lib/auth';
 import { fromParts } from '../lib/civil';
-import { ConfigError } from '../lib/config';
+import { secret } from '../lib/config';
 import { decodeAs, PoisonMessage, type ConsumerSpec } from '../lib/consumer';
 import { eventType } from '../lib/kafka';
-import { DEV_PII_HASH_KEY, DEV_PII_KEYS, PiiVault } from '../lib/pii';
+import { PiiVault } from '../lib/pii';
 import type { ServiceModule } from '../lib/runtime';
 import { grpcBenefitSource, type BenefitSource } from './benefit-source';
 import { PERSONS_TOPIC, STANDARDS_TOPIC } from './events';
@@ -20,9 +20,9 @@ const env = {
   /** Address of the standards service (SubsidyStandardService), host:port. */
   YOUFU_STANDARDS_ADDR: z.string().min(1).default('127.0.0.1:50051'),
   /** PII encryption keys, `id:base64(32 bytes)` comma-separated, current first. Required in production. */
-  YOUFU_PII_KEYS: z.string().optional(),
+  YOUFU_PII_KEYS: secret(`dev:${Buffer.alloc(32, 3).toString('base64')}`),
   /** Key of the keyed hash of national ID numbers (base64, ≥ 32 bytes). Required in production. */
-  YOUFU_PII_HASH_KEY: z.string().optional(),
+  YOUFU_PII_HASH_KEY: secret(Buffer.alloc(32, 5).toString('base64')),
 };
 
 const versionPublished = eventType('youfu.standards.v1.VersionPublished', VersionPublished);
@@ -59,9 +59,7 @@ export function createPersonsModule(o: PersonsModuleOptions = {}): ServiceModule
     topics: [PERSONS_TOPIC],
     env,
     async build({ cfg, pool, log, clock, auth }) {
-      const prod = cfg.YOUFU_ENV === 'production';
-      if (prod && (!cfg.YOUFU_PII_KEYS || !cfg.YOUFU_PII_HASH_KEY)) throw new ConfigError(['YOUFU_PII_KEYS / YOUFU_PII_HASH_KEY: required in production']);
-      const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS ?? DEV_PII_KEYS, cfg.YOUFU_PII_HASH_KEY ?? DEV_PII_HASH_KEY);
+      const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS, cfg.YOUFU_PII_HASH_KEY);
       const benefits = (o.benefitSource ?? grpcBenefitSource)(cfg.YOUFU_STANDARDS_ADDR, auth);
       const svc = new PersonsService({ pool, pii, clock, benefits, log });
       return {

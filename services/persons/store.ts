@@ -603,3 +603,29 @@ export async function lockPayrollShared(tx: Tx): Promise<void> {
 export async function lockPayrollExclusive(tx: Tx): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [PAYROLL_LOCK]);
 }
+
+/** One stored payroll line with its payee (encrypted and masked forms). */
+export interface PayrollLineRow {
+  id: bigint;
+  person_id: string;
+  benefit: string;
+  kind: 'REGULAR' | 'BACK_PAY' | 'RECOVERY' | 'ONE_OFF';
+  for_month: string;
+  amount_fen: bigint;
+  category: string | null;
+  district: string;
+  payee_bank: string;
+  payee_account_enc: string;
+  payee_account_masked: string;
+  payee_name_enc: string;
+}
+
+/** A page of the lines of the payroll run of `month` (keyset on id), optionally of one person. */
+export async function payrollLines(q: Queryable, month: string, personId: string | null, afterId: string | null, limit: number) {
+  return q.query<PayrollLineRow>(
+    `SELECT id, person_id, benefit, kind, for_month, amount_fen, category, district, payee_bank, payee_account_enc, payee_account_masked, payee_name_enc
+       FROM payroll_lines WHERE run_month = $1 AND ($2::uuid IS NULL OR person_id = $2) AND ($3::int8 IS NULL OR id > $3)
+      ORDER BY id LIMIT $4`,
+    [month, personId, afterId, limit],
+  );
+}
