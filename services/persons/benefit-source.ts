@@ -1,9 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { RowComponent, SubsidyStandardServiceService, type Benefit } from '../../protos/gen/youfu/standards/v1/standards';
 import type { Authenticator } from '../lib/auth';
-import { firstDay, parts, type YearMonth } from '../lib/civil';
+import { firstDay, type YearMonth } from '../lib/civil';
 import { AppError } from '../lib/errors';
 import { createUnaryClient } from '../lib/grpc';
+import { toProtoDate } from '../lib/proto';
 import type { Quote } from './domain/benefits';
 import type { Attributes } from './domain/types';
 import { toPbAttributes } from './wire';
@@ -68,10 +69,7 @@ export function grpcBenefitSource(address: string, auth: Authenticator): Benefit
         try {
           res = await client.batchLookupBenefits(
             {
-              items: chunk.map(([, q]) => {
-                const d = parts(firstDay(q.month));
-                return { attributes: toPbAttributes(q.attrs), districtCode: q.district, date: { year: d.year, month: d.month, day: d.day } };
-              }),
+              items: chunk.map(([, q]) => ({ attributes: toPbAttributes(q.attrs), districtCode: q.district, date: toProtoDate(firstDay(q.month)) })),
             },
             await bearer(),
             { deadlineMs: 60_000 },

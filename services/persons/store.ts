@@ -110,11 +110,8 @@ export async function listChanges(
 
 // ---- staged persons (registrations and imports) ----
 
-/** A person as proposed, PII already encrypted. */
-export interface StagedPerson {
-  change_id: string;
-  row_no: number;
-  person_id: string;
+/** The personal record as stored (PII columns encrypted, masked forms beside them). */
+interface PersonRecord {
   id_hash: string;
   id_enc: string;
   id_masked: string;
@@ -125,11 +122,18 @@ export interface StagedPerson {
   residence: string;
   contact_enc: string;
   approval_date: string;
-  history_from: string | null;
   payee_bank: string;
   payee_account_enc: string;
   payee_account_masked: string;
   payee_name_enc: string;
+}
+
+/** A person as proposed, PII already encrypted. */
+export interface StagedPerson extends PersonRecord {
+  change_id: string;
+  row_no: number;
+  person_id: string;
+  history_from: string | null;
   /** Identities with their future ids. */
   identities: StagedIdentity[];
 }
@@ -208,23 +212,9 @@ export async function releaseStaged(tx: Tx, changeId: string): Promise<void> {
 
 // ---- persons ----
 
-export interface PersonRow {
+export interface PersonRow extends PersonRecord {
   id: string;
-  id_hash: string;
-  id_enc: string;
-  id_masked: string;
-  name_enc: string;
-  gender: string;
-  birth_date: string;
-  district: string;
-  residence: string;
-  contact_enc: string;
-  approval_date: string;
   history_from: string;
-  payee_bank: string;
-  payee_account_enc: string;
-  payee_account_masked: string;
-  payee_name_enc: string;
   status: Status;
   status_date: string;
   status_reason: string | null;
