@@ -4,7 +4,7 @@ const workflowBans = {
   patterns: [
     { group: ['node:*'], message: 'Workflow code must be deterministic: no Node built-ins.' },
     { group: ['pg', 'pg/*', 'kafkajs', '@grpc/grpc-js', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflow code must not do I/O; call an activity.' },
-    { group: ['**/services/*/store*', '**/services/lib/*'], message: 'Workflows import only @temporalio/workflow, types and pure domain code.' },
+    { group: ['**/services/*/store*', '**/services/lib/*', '!**/services/lib/app-failure'], message: 'Workflows import only @temporalio/workflow, types and pure domain code (and lib/app-failure).' },
   ],
   paths: ['fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process', 'process', 'timers'].map((name) => ({
     name,

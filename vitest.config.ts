@@ -7,6 +7,6 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1', YOUFU_ENV: 'test' },
   },
 });

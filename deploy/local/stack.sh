@@ -15,7 +15,7 @@
 #   YOUFU_STATE      data, pid files, logs (default <repo>/.local/stack; gitignored)
 #   YOUFU_PG_PORT (55432)  YOUFU_PG_FAST (1)  YOUFU_PG_BIN (/usr/lib/postgresql/15/bin)
 #   YOUFU_KAFKA_PORT (9092)  YOUFU_KAFKA_CONTROLLER_PORT (9093)  YOUFU_KAFKA_VERSION (3.9.2)
-#   YOUFU_TEMPORAL_PORT (7233)  YOUFU_TEMPORAL_UI_PORT (8233)  YOUFU_TEMPORAL_CLI_VERSION (v1.5.1)
+#   YOUFU_TEMPORAL_PORT (7233)  YOUFU_TEMPORAL_UI_PORT (8233)  YOUFU_CODEC_PORT (8234, the UI's codec endpoint; npm start serves it)  YOUFU_TEMPORAL_CLI_VERSION (v1.5.1)
 #   YOUFU_TEMPORAL_PREBUILT  a temporal binary to copy instead of building (default $CACHE/temporal-build/temporal)
 #   YOUFU_READY_TIMEOUT  seconds to wait for each component to become healthy (default 120)
 set -Eeuo pipefail
@@ -207,10 +207,28 @@ pg_init() {
     { tail -n 20 "$LOGS/initdb.log" >&2; die "initdb failed (log: $LOGS/initdb.log)"; }
 }
 
+# The admin roles (postgres, youfu) are trusted on loopback; every service role must log in with
+# its password (scram-sha-256), as in production.
+pg_hba() {
+  cat >"$PG_DATA/pg_hba.conf" <<'HBA'
+local all all                  trust
+host  all postgres 127.0.0.1/32 trust
+host  all youfu    127.0.0.1/32 trust
+host  all all      127.0.0.1/32 scram-sha-256
+host  all all      ::1/128      scram-sha-256
+HBA
+  is_root && chown postgres: "$PG_DATA/pg_hba.conf"
+  return 0
+}
+
 pg_start() {
-  if pg_running; then log "already running"; return 0; fi
+  if pg_running; then
+    pg_hba && as_pg "$PG_BIN/pg_ctl" reload -D "$PG_DATA" >/dev/null
+    log "already running"; return 0
+  fi
   require_free_port "$PG_PORT" YOUFU_PG_PORT
   pg_init
+  pg_hba
   mkdir -p "$PG_SOCK"
   touch "$PG_LOG"
   is_root && chown postgres: "$PG_SOCK" "$PG_LOG"
@@ -382,7 +400,8 @@ temporal_start() {
   log "starting dev server on 127.0.0.1:$TEMPORAL_PORT (UI :$TEMPORAL_UI_PORT)"
   launch "$TEMPORAL_PID" "$TEMPORAL_LOG" "$TEMPORAL_BIN" server start-dev \
     --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-    --db-filename "$TEMPORAL_DIR/temporal.db" --namespace "$TEMPORAL_NAMESPACE" --log-level warn
+    --db-filename "$TEMPORAL_DIR/temporal.db" --namespace "$TEMPORAL_NAMESPACE" --log-level warn \
+    --ui-codec-endpoint "http://127.0.0.1:${YOUFU_CODEC_PORT:-8234}"
 }
 
 temporal_cli() { "$TEMPORAL_BIN" "$@" --address "127.0.0.1:$TEMPORAL_PORT" --command-timeout 5s; }

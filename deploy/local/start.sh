@@ -6,4 +6,6 @@ cd "$ROOT"
 bash deploy/local/setup.sh
 bash deploy/local/stack.sh up
 export KAFKAJS_NO_PARTITIONER_WARNING=1
+# The local scripts name the environment; a process without YOUFU_ENV refuses to start.
+export YOUFU_ENV=${YOUFU_ENV:-development}
 exec npx tsx deploy/local/start.ts

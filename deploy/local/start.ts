@@ -1,14 +1,15 @@
 /**
  * Starts every service under services/ (each folder with an index.ts exporting a ServiceModule) and
- * the workflows worker (workflows/worker.ts, when present) in this process, prints their endpoints,
+ * the workflows worker (workflows/worker.ts) in this process, prints their endpoints,
  * and stops them all cleanly on Ctrl-C / SIGTERM.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startService, type RunningService, type ServiceModule } from '../../services/lib/runtime';
-import { createAuthenticator } from '../../services/lib/auth';
+import { startCodecEndpoint, startService, type RunningService, type ServiceModule } from '../../services/lib/runtime';
 import { loadConfig } from '../../services/lib/config';
+import { devToken } from '../../services/lib/dev-issuer';
+import { startWorkflowsWorker } from '../../workflows/worker';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -49,19 +50,16 @@ async function main() {
       const svc: RunningService = await startService(mod);
       running.push({ name: mod.name, stop: svc.stop, line: `${mod.name.padEnd(14)} gRPC 127.0.0.1:${svc.grpcPort}   metrics http://127.0.0.1:${svc.metricsPort}/metrics` });
     }
-    const workerFile = path.join(root, 'workflows', 'worker.ts');
-    if (existsSync(workerFile)) {
-      const w = (await import(pathToFileURL(workerFile).href)) as { startWorkflowsWorker: () => Promise<() => Promise<void>> };
-      const stop = await w.startWorkflowsWorker();
-      running.push({ name: 'workflows', stop, line: `${'workflows'.padEnd(14)} Temporal task queue "workflows"` });
-    }
+    const codec = await startCodecEndpoint();
+    running.push({ name: 'codec', stop: codec.stop, line: `${'codec'.padEnd(14)} Temporal payload codec http://127.0.0.1:${codec.port} (${codec.anonymous ? 'development: no login needed' : 'auditor / approver tokens only'})` });
+    const w = await startWorkflowsWorker();
+    running.push({ name: w.name, stop: w.stop, line: `${w.name.padEnd(14)} Temporal worker, task queue "${w.taskQueue}" (${w.workflows})   metrics http://127.0.0.1:${w.metricsPort}/metrics` });
   } catch (err) {
     console.error('start failed:', err);
     await stopAll();
     process.exit(1);
   }
-  const auth = createAuthenticator(cfg.YOUFU_JWT_SECRET);
-  const clerk = await auth.mint({ subject: 'dev-clerk', role: 'clerk' }, 8 * 3600);
+  const clerk = await devToken({ subject: 'dev-clerk', role: 'clerk' }, 8 * 3600);
   console.log(`
 Youfu is running (Ctrl-C stops everything):
 ${running.map((r) => `  ${r.line}`).join('\n') || '  (no services yet)'}

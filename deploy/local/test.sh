@@ -5,6 +5,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
+# The local scripts name the environment; a process without YOUFU_ENV refuses to start.
+export YOUFU_ENV=${YOUFU_ENV:-test}
 t() { local s=$SECONDS; "$@"; echo "[test] $* — $((SECONDS - s))s"; }
 t bash deploy/local/setup.sh
 t bash deploy/local/stack.sh up

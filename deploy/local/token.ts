@@ -1,11 +1,12 @@
 /**
- * Mints a bearer token for local development and tests, signed with YOUFU_JWT_SECRET (or the local
- * development key).
+ * A bearer token for local development, signed by the development issuer (.local/keys): staff and
+ * hospital tokens from the issuer key, a `service` token from that service's own development key.
  *   npm run token -- <role> <subject> [--hospital CODE] [--act role:subject] [--ttl SECONDS]
+ * Production tokens come from the bureau's identity provider; services never hold its key.
  */
 import { parseArgs } from 'node:util';
-import { createAuthenticator, ROLES, type Role } from '../../services/lib/auth';
-import { loadConfig } from '../../services/lib/config';
+import { ROLES, type Role } from '../../services/lib/auth';
+import { devToken } from '../../services/lib/dev-issuer';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -20,14 +21,19 @@ let actor: { role: Role; subject: string } | undefined;
 if (values.act) {
   const [r, s] = values.act.split(':');
   if (!r || !s || !(ROLES as readonly string[]).includes(r)) {
-    console.error('--act must look like approver:wang');
+    console.error('--act must look like clerk:li');
     process.exit(2);
   }
   actor = { role: r as Role, subject: s };
 }
-const cfg = loadConfig({});
-const token = await createAuthenticator(cfg.YOUFU_JWT_SECRET).mint(
-  { subject, role: role as Role, ...(values.hospital ? { hospital: values.hospital } : {}), ...(actor ? { actor } : {}) },
-  Number(values.ttl),
-);
-console.log(token);
+try {
+  console.log(
+    await devToken(
+      { subject, role: role as Role, ...(values.hospital ? { hospital: values.hospital } : {}), ...(actor ? { actor } : {}) },
+      Number(values.ttl),
+    ),
+  );
+} catch (err) {
+  console.error(String((err as Error).message ?? err));
+  process.exit(2);
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEV, DEV_ISSUER } from './keys';
 
 /** A configuration variable is missing or malformed; start-up must stop. */
 export class ConfigError extends Error {
@@ -27,18 +28,32 @@ const csv = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+const ENVS = ['development', 'test', 'production'] as const;
+
 /** Variables every Youfu process understands. Defaults fit the local stack (deploy/local). */
 export const platformEnv = {
-  YOUFU_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /**
+   * No default, so a production deploy that forgets it fails closed instead of running on the
+   * development keys; the local scripts (deploy/local) set `development` / `test` explicitly.
+   */
+  YOUFU_ENV: z.enum(ENVS, { error: `required: one of ${ENVS.join(', ')} (deploy/local sets it for local runs)` }),
   YOUFU_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Superuser / owner URL used only to create a service's schema and role and run migrations. */
+  /** Superuser / owner URL used only by the migration step (schema, role, migrations). */
   YOUFU_PG_ADMIN_URL: z.string().url().default('postgres://youfu@127.0.0.1:55432/youfu'),
   YOUFU_KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
   YOUFU_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(''),
   YOUFU_TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   YOUFU_TEMPORAL_NAMESPACE: z.string().default('youfu'),
-  /** HS256 key for bearer JWTs (at least 32 characters). Required in production. */
-  YOUFU_JWT_SECRET: secret('youfu-local-development-secret-not-for-production', z.string().min(32)),
+  /**
+   * Key set that verifies bearer tokens: a JWKS file path or `https://` URL holding the staff /
+   * hospital issuer's public keys and each service's (kid `service:<name>`). `dev`: the local
+   * development keyring under .local/keys (refused in production).
+   */
+  YOUFU_JWKS: secret(DEV),
+  /** `iss` of staff and hospital tokens (the bureau's identity provider in production). */
+  YOUFU_JWT_ISSUER: secret(DEV_ISSUER),
+  /** HS256 key for development tokens (at least 32 characters); accepted only in development and test. */
+  YOUFU_JWT_SECRET: z.string().min(32).optional(),
   YOUFU_GRPC_HOST: z.string().default('127.0.0.1'),
 };
 
@@ -62,8 +77,9 @@ export function loadConfig<T extends z.ZodRawShape>(
   );
   if (!platform.success || !own.success) throw new ConfigError(problems);
   if (platform.data.YOUFU_ENV === 'production') {
-    const missing = Object.entries({ ...platformEnv, ...shape }).filter(([name, s]) => devSecrets.has(s) && !env[name]);
-    if (missing.length) throw new ConfigError(missing.map(([name]) => `${name}: required in production`));
+    const missing = Object.entries({ ...platformEnv, ...shape }).filter(([name, s]) => devSecrets.has(s) && (!env[name] || env[name] === DEV));
+    const refused = env.YOUFU_JWT_SECRET ? ['YOUFU_JWT_SECRET: HS256 tokens are refused in production; remove it'] : [];
+    if (missing.length || refused.length) throw new ConfigError([...missing.map(([name]) => `${name}: required in production`), ...refused]);
   }
   return { ...platform.data, ...own.data };
 }

@@ -14,6 +14,9 @@ export type Tx = pg.PoolClient;
 /** Anything that can run a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
+/** Password of service roles on the local development cluster (production sets YOUFU_PG_PASSWORD). */
+export const DEV_PG_PASSWORD = 'youfu-local-development-password';
+
 const IDENT = /^[a-z][a-z0-9_]{0,62}$/;
 
 function assertIdent(name: string): string {
@@ -21,11 +24,17 @@ function assertIdent(name: string): string {
   return name;
 }
 
-/** The URL a service connects with: the admin URL's server and database, the service's own role. */
-export function serviceUrl(adminUrl: string, role: string): string {
-  const u = new URL(adminUrl);
-  u.username = assertIdent(role);
-  u.password = '';
+/**
+ * The URL a service connects with: `base`'s server and database as the service's own role, with
+ * `password` unless the URL carries one. `asRole` replaces the user (a base that is the admin URL).
+ */
+export function serviceUrl(base: string, role: string, password: string, asRole = true): string {
+  const u = new URL(base);
+  if (asRole || !u.username) {
+    u.username = assertIdent(role);
+    u.password = '';
+  }
+  if (!u.password) u.password = encodeURIComponent(password);
   return u.toString();
 }
 
@@ -70,11 +79,11 @@ export async function withTx<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise
 const runtimeMigrations = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /**
- * Creates the service's role and schema if missing (as the admin), then applies the runtime's own
+ * Creates the service's role (with `password`) and schema if missing (as the admin), then applies the runtime's own
  * migrations (outbox, processed events) and the service's migrations into that schema, owned by the
  * service role. Safe to run concurrently and repeatedly.
  */
-export async function migrateService(adminUrl: string, service: string, serviceMigrationsDir?: string): Promise<void> {
+export async function migrateService(adminUrl: string, service: string, serviceMigrationsDir: string | undefined, password: string): Promise<void> {
   const role = assertIdent(service);
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
@@ -84,6 +93,8 @@ export async function migrateService(adminUrl: string, service: string, serviceM
     try {
       const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
       if (!rowCount) await client.query(`CREATE ROLE ${role} LOGIN`);
+      // The role logs in with its own password (scram); the admin URL serves only this step.
+      await client.query(`ALTER ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(password)}`);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${role} AUTHORIZATION ${role}`);
       await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE "${client.database}" TO ${role}`);
     } finally {

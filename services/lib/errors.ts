@@ -9,7 +9,14 @@ export type ErrorKind =
   | 'PERMISSION_DENIED'
   | 'UNAUTHENTICATED'
   | 'ABORTED'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  // Kept as they are when another service answers with them (lib/clients.ts).
+  | 'DEADLINE_EXCEEDED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'CANCELLED'
+  | 'OUT_OF_RANGE'
+  | 'UNIMPLEMENTED'
+  | 'INTERNAL';
 
 /** One offending request field: its path (e.g. `rows[2].amount.fen`) and what is wrong. */
 export interface FieldViolation {
@@ -75,8 +82,11 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefi
 
 /** True when an error means a dependency (database, broker) is unreachable, so retrying may help. */
 export function isTransient(err: unknown): boolean {
+  if (err instanceof AppError) return err.kind === 'UNAVAILABLE';
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
+  // gRPC UNAVAILABLE as a number (Temporal's and grpc-js's service errors).
+  if (code === 14) return true;
   if (typeof code === 'string') {
     // Network errors and PostgreSQL classes 08 (connection), 53 (resources), 57P (shutdown), 40 (serialization).
     if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;

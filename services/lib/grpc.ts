@@ -1,18 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProto } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ZodError } from 'zod';
 import { Status as RpcStatus } from '../../protos/gen/google/rpc/status';
 import { BadRequest, ErrorInfo } from '../../protos/gen/google/rpc/error_details';
-import { authorize, type Authenticator, type Caller, type Policy } from './auth';
-import { AppError, fromZodError, isTransient, unauthenticated, type FieldViolation } from './errors';
+import { authorize, tokenInvalid, type Caller, type Delegation, type Policy, type Verifier } from './auth';
+import { AppError, fromZodError, isTransient, type FieldViolation } from './errors';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
+import { addReflection, REFLECTION_SERVICES } from './reflection';
+import { fromTemporalError } from './temporal-errors';
 
 /** What every handler receives besides its request. */
 export interface CallContext {
@@ -23,6 +20,8 @@ export interface CallContext {
   log: Logger;
   /** Aborted when the client cancels or the deadline passes. */
   signal: AbortSignal;
+  /** The caller's deadline (ms since the epoch), Infinity when none: calls onwards inherit it. */
+  deadline: number;
 }
 
 type ReqOf<M> = M extends { requestDeserialize: (b: Buffer) => infer R } ? R : never;
@@ -47,6 +46,11 @@ export interface ServiceBinding<D> {
   definition: D;
   handlers: Handlers<D>;
   policies: { [K in keyof D]: Policy };
+  /**
+   * Services that may act (`act`) for a person on an RPC, and as which roles. Anything not listed
+   * is refused; acting for an approver is refused everywhere (auth.ts `authorize`).
+   */
+  delegations?: { [K in keyof D]?: readonly Delegation[] };
 }
 
 /** Helps TypeScript infer D for a binding. */
@@ -64,6 +68,12 @@ const CODES: Record<AppError['kind'], grpc.status> = {
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
   ABORTED: grpc.status.ABORTED,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
+  DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
+  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+  CANCELLED: grpc.status.CANCELLED,
+  OUT_OF_RANGE: grpc.status.OUT_OF_RANGE,
+  UNIMPLEMENTED: grpc.status.UNIMPLEMENTED,
+  INTERNAL: grpc.status.INTERNAL,
 };
 
 /** A failure as the error boundary classifies it: canonical code, stable reason, safe message. */
@@ -82,9 +92,12 @@ export interface ClassifiedError {
  * it for per-item errors; `toServiceError` turns it into the gRPC status.
  */
 export function classifyError(err: unknown, log: Logger, requestId: string): ClassifiedError {
-  let app: AppError;
+  let app: AppError | undefined;
   if (err instanceof AppError) app = err;
   else if (err instanceof ZodError) app = fromZodError(err);
+  else if ((app = fromTemporalError(err))) {
+    /* an activity's or workflow's AppError, or Temporal's own refusal */
+  }
   else if (isTransient(err)) {
     log.warn({ err }, 'dependency unavailable');
     app = new AppError('UNAVAILABLE', 'DEPENDENCY_UNAVAILABLE', 'a dependency is unavailable; retry later');
@@ -120,17 +133,17 @@ export function toServiceError(err: unknown, log: Logger, requestId: string): Pa
 }
 
 /** Decodes the rich error model from a client-side ServiceError (for tests and Youfu clients). */
-export function errorDetails(err: grpc.ServiceError): { reason?: string; fields: string[]; status?: RpcStatus } {
+export function errorDetails(err: grpc.ServiceError): { reason?: string; fields: string[]; violations: FieldViolation[]; status?: RpcStatus } {
   const bin = err.metadata?.get('grpc-status-details-bin')[0];
-  if (!bin || typeof bin === 'string') return { fields: [] };
+  if (!bin || typeof bin === 'string') return { fields: [], violations: [] };
   const status = RpcStatus.decode(bin);
   let reason: string | undefined;
-  const fields: string[] = [];
+  const violations: FieldViolation[] = [];
   for (const d of status.details) {
     if (d.typeUrl.endsWith('google.rpc.ErrorInfo')) reason = ErrorInfo.decode(d.value).reason;
-    if (d.typeUrl.endsWith('google.rpc.BadRequest')) fields.push(...BadRequest.decode(d.value).fieldViolations.map((v) => v.field));
+    if (d.typeUrl.endsWith('google.rpc.BadRequest')) violations.push(...BadRequest.decode(d.value).fieldViolations.map(({ field, description }) => ({ field, description })));
   }
-  return { reason, fields, status };
+  return { reason, fields: violations.map((v) => v.field), violations, status };
 }
 
 /** Async iterable over a client stream's messages. */
@@ -141,15 +154,37 @@ async function* messages<T>(stream: grpc.ServerReadableStream<T, unknown> | grpc
 }
 
 interface RuntimeDeps {
-  auth: Authenticator;
+  auth: Verifier;
   log: Logger;
   metrics?: Metrics;
+  admit?: (caller: Caller) => Promise<void>;
+  fromCertificate?: (fingerprint256: string) => Promise<Caller | undefined>;
 }
 
-function bearer(md: grpc.Metadata): string {
+function bearer(md: grpc.Metadata): string | undefined {
   const v = md.get('authorization')[0];
-  if (typeof v !== 'string' || !v.startsWith('Bearer ')) throw unauthenticated('missing bearer token');
-  return v.slice('Bearer '.length).trim();
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^Bearer /i.test(v)) throw tokenInvalid('authorization must be "Bearer <JWT>"');
+  return v.slice('Bearer '.length).trim() || undefined;
+}
+
+/** The SHA-256 fingerprint of the client certificate the TLS handshake verified, if any. */
+function peerFingerprint(call: { getAuthContext?: () => { sslPeerCertificate?: { fingerprint256?: string } } }): string | undefined {
+  return call.getAuthContext?.()?.sslPeerCertificate?.fingerprint256 || undefined;
+}
+
+/** Who is calling: the bearer token, else a verified client certificate the hook maps; then the admission hook. */
+async function identify(call: grpc.ServerUnaryCall<unknown, unknown>, deps: RuntimeDeps): Promise<Caller> {
+  const token = bearer(call.metadata);
+  const fingerprint = peerFingerprint(call as never);
+  let caller: Caller | undefined;
+  if (!token && fingerprint && deps.fromCertificate) {
+    const c = await deps.fromCertificate(fingerprint);
+    if (c) caller = { ...c, certificate: fingerprint };
+  }
+  caller ??= await deps.auth.verify(token);
+  if (deps.admit) await deps.admit(caller);
+  return caller;
 }
 
 function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedServiceImplementation {
@@ -158,6 +193,7 @@ function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedSer
     const method = (binding.definition as Record<string, grpc.MethodDefinition<unknown, unknown>>)[key]!;
     const handler = binding.handlers[key] as unknown as (input: unknown, ctx: CallContext) => unknown;
     const policy = binding.policies[key];
+    const delegations = binding.delegations?.[key] ?? [];
     const rpc = method.path;
 
     const begin = async (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
@@ -166,9 +202,11 @@ function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedSer
       const log = deps.log.child({ requestId, rpc });
       const abort = new AbortController();
       (call as grpc.ServerUnaryCall<unknown, unknown>).on('cancelled', () => abort.abort());
-      const ctx: CallContext = { caller: { subject: '', role: 'service' }, requestId, rpc, log, signal: abort.signal };
-      const caller = await deps.auth.verify(bearer(call.metadata));
-      authorize(caller, policy, rpc);
+      const dl = call.getDeadline();
+      const deadline = dl instanceof Date ? dl.getTime() : dl;
+      const ctx: CallContext = { caller: { subject: '', role: 'service' }, requestId, rpc, log, signal: abort.signal, deadline };
+      const caller = await identify(call as grpc.ServerUnaryCall<unknown, unknown>, deps);
+      authorize(caller, policy, rpc, delegations);
       ctx.caller = caller;
       return ctx;
     };
@@ -215,28 +253,40 @@ function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedSer
   return impl;
 }
 
-const protoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../protos');
-
-function protoFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    if (e.name === 'gen') return [];
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? protoFiles(p) : e.name.endsWith('.proto') ? [path.relative(protoRoot, p)] : [];
-  });
-}
-
 export interface GrpcServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
   bindings: ServiceBinding<any>[];
-  auth: Authenticator;
+  auth: Verifier;
   log: Logger;
   metrics?: Metrics;
+  /** Server TLS; with `clientCa`, clients must present a certificate that CA signed (mTLS). */
+  tls?: ServerTls;
+  /**
+   * Admission hook run after the token is verified (e.g. a hospital token's `jti` must be
+   * registered and unrevoked); throw `tokenRevoked()` to refuse.
+   */
+  admit?: (caller: Caller) => Promise<void>;
+  /** Maps a verified client certificate's SHA-256 fingerprint to a caller (hospitals on mTLS). */
+  fromCertificate?: (fingerprint256: string) => Promise<Caller | undefined>;
   /** Real dependency check for the health service (e.g. a query on the pool). */
   healthy: () => Promise<boolean>;
   /** How often health is re-evaluated, ms. */
   healthIntervalMs?: number;
+}
+
+/** PEM contents of the server's certificate chain and key, and for mTLS the client CA. */
+export interface ServerTls {
+  cert: Buffer;
+  key: Buffer;
+  clientCa?: Buffer;
+}
+
+/** Server credentials: insecure without `tls`; with `clientCa`, a client certificate is required. */
+export function serverCredentials(tls?: ServerTls): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], !!tls.clientCa);
 }
 
 export interface RunningGrpcServer {
@@ -260,18 +310,14 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const health = new HealthImplementation(Object.fromEntries([['', 'UNKNOWN'], ...names.map((n) => [n, 'UNKNOWN'])]));
   health.addToServer(server);
 
-  const pkg = protoLoader.loadSync([...protoFiles(protoRoot), healthProto], {
-    includeDirs: [protoRoot, path.dirname(path.dirname(path.dirname(healthProto)))],
-    keepCase: true,
-  });
-  new ReflectionService(pkg).addToServer(server);
+  addReflection(server, [...names, 'grpc.health.v1.Health', ...REFLECTION_SERVICES]);
 
   for (const b of opts.bindings) {
     server.addService(b.definition as grpc.ServiceDefinition, wrap(b, opts));
   }
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${opts.host}:${opts.port}`, serverCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
 
   let stopping = false;

@@ -47,9 +47,19 @@ export function createMetrics(service: string) {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Serves GET /metrics on host:port. Resolves with the bound port and a close function. */
-export async function serveMetrics(metrics: Metrics, host: string, port: number) {
+/**
+ * Serves GET /metrics and GET /healthz (200 while `healthy()` holds, else 503) on host:port.
+ * Resolves with the bound port and a close function.
+ */
+export async function serveMetrics(metrics: Metrics, host: string, port: number, healthy: () => Promise<boolean> = async () => true) {
   const server = http.createServer((req, res) => {
+    if (req.url === '/healthz') {
+      healthy().then(
+        (ok) => res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'unhealthy\n'),
+        () => res.writeHead(503).end(),
+      );
+      return;
+    }
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;

@@ -1,43 +1,103 @@
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { Kafka } from 'kafkajs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { createAuthenticator, type Authenticator } from './auth';
+import { startCodecServer } from './codec-server';
+import { AppError } from './errors';
+import { createVerifier, serviceSigner, type Caller, type ServiceSigner, type Verifier } from './auth';
 import { systemClock, type Clock } from './civil';
+import { serviceClient, type ClientTls, type ServiceClient } from './clients';
 import { ConfigError, envPort, loadConfig, secret, type PlatformConfig } from './config';
 import { EventConsumer, type ConsumerSpec } from './consumer';
-import { createPool, migrateService, pingDb, serviceUrl, type Pool } from './db';
-import { startGrpcServer, type ServiceBinding } from './grpc';
+import { createPool, DEV_PG_PASSWORD, migrateService, pingDb, serviceUrl, type Pool } from './db';
+import { startGrpcServer, type ServerTls, type ServiceBinding } from './grpc';
 import { createKafka } from './kafka';
+import { DEV, devPrivateKey, keyResolver, parsePrivateKey } from './keys';
 import { createLogger, type Logger } from './log';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { OutboxRelay } from './outbox';
-import { AesGcmCodec, createTemporalClient, createTemporalWorker } from './temporal';
+import { AesGcmCodec, createTemporalClient, startTemporalWorker } from './temporal';
 
+const optionalFile = z.string().min(1).optional();
 
-const serviceEnv = {
-  /** gRPC port; 0 picks a free one. Default: the service's own port (architecture.md). */
-  YOUFU_GRPC_PORT: envPort.optional(),
-  /** Metrics port; default gRPC port + 1000. */
+/** Variables of every Youfu process that signs tokens and encodes Temporal payloads (services and workers). */
+export const processEnv = {
+  /** Metrics (and /healthz) port; default gRPC port + 1000 for services. */
   YOUFU_METRICS_PORT: envPort.optional(),
-  /** The service's own connection URL (its role). Default: the admin URL with the service's role. */
-  YOUFU_PG_URL: z.string().url().optional(),
-  /** Run migrations at start (default true). */
-  YOUFU_MIGRATE: z.enum(['true', 'false']).default('true'),
   /** Temporal payload encryption keys, `id:base64(32 bytes)` comma-separated, current first. */
   YOUFU_PAYLOAD_KEYS: secret(`dev:${Buffer.alloc(32, 7).toString('base64')}`),
-  /** How often the health service re-checks the database, ms. */
-  YOUFU_HEALTH_INTERVAL_MS: z.coerce.number().int().min(50).default(5000),
+  /**
+   * This process's own Ed25519 signing key (a private JWK, JSON or a file path) with kid
+   * `service:<name>`; its public half belongs in YOUFU_JWKS. `dev`: the development keyring.
+   */
+  YOUFU_SERVICE_KEY: secret(DEV),
+  /** CA (PEM file) that signed the other services' certificates: calls onwards use TLS. */
+  YOUFU_CLIENT_TLS_CA: optionalFile,
+  /** Our own client certificate and key (PEM files), for services that require mTLS. */
+  YOUFU_CLIENT_TLS_CERT: optionalFile,
+  YOUFU_CLIENT_TLS_KEY: optionalFile,
 };
 
-export type ServiceConfig = PlatformConfig & {
-  YOUFU_GRPC_PORT?: number;
-  YOUFU_METRICS_PORT?: number;
-  YOUFU_PG_URL?: string;
-  YOUFU_MIGRATE: 'true' | 'false';
-  YOUFU_PAYLOAD_KEYS: string;
-  YOUFU_HEALTH_INTERVAL_MS: number;
+const serviceEnv = {
+  ...processEnv,
+  /** gRPC port; 0 picks a free one. Default: the service's own port (architecture.md). */
+  YOUFU_GRPC_PORT: envPort.optional(),
+  /**
+   * The service's own connection URL (its role, with the password or with YOUFU_PG_PASSWORD).
+   * Default: the admin URL's server and database with the service's role. Required in production.
+   */
+  YOUFU_PG_URL: z.string().url().optional(),
+  /** Password of the service's role; the migration step sets it on the role. */
+  YOUFU_PG_PASSWORD: secret(DEV_PG_PASSWORD, z.string().min(12)),
+  /**
+   * `true`: migrate (with YOUFU_PG_ADMIN_URL) and serve; `only`: migrate and exit (the production
+   * migration job); `false`: serve without the admin URL. Default `true`, in production `false`.
+   */
+  YOUFU_MIGRATE: z.enum(['true', 'false', 'only']).optional(),
+  /** How often the health service re-checks the database, ms. */
+  YOUFU_HEALTH_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  /** Server TLS: certificate chain and key (PEM files). Without them the port is plaintext. */
+  YOUFU_TLS_CERT: optionalFile,
+  YOUFU_TLS_KEY: optionalFile,
+  /** Client CA (PEM file): with it, clients must present a certificate it signed (mTLS). */
+  YOUFU_TLS_CLIENT_CA: optionalFile,
 };
+
+type ProcessConfig = PlatformConfig & z.infer<z.ZodObject<typeof processEnv>>;
+export type ServiceConfig = PlatformConfig & z.infer<z.ZodObject<typeof serviceEnv>>;
+
+/** The identity pieces of one process: the verifier of incoming tokens and its own signer. */
+export interface Identity {
+  verifier: Verifier;
+  signer: ServiceSigner;
+  /** A client of another Youfu service, signed as this process, with the configured TLS. */
+  client<D>(definition: D, address: string): ServiceClient<D>;
+}
+
+/** The verifier of incoming tokens: the JWKS and issuer of config; HS256 only in development / test. */
+export function verifierOf(cfg: PlatformConfig): Verifier {
+  return createVerifier({
+    keys: keyResolver(cfg.YOUFU_JWKS),
+    issuer: cfg.YOUFU_JWT_ISSUER,
+    ...(cfg.YOUFU_ENV !== 'production' && cfg.YOUFU_JWT_SECRET ? { hs256Secret: cfg.YOUFU_JWT_SECRET } : {}),
+  });
+}
+
+/** Builds the verifier and this process's own signer (and clients signed by it). */
+export async function identityOf(name: string, cfg: ProcessConfig): Promise<Identity> {
+  const verifier = verifierOf(cfg);
+  const jwk = cfg.YOUFU_SERVICE_KEY === DEV ? await devPrivateKey(`service:${name}`) : parsePrivateKey(cfg.YOUFU_SERVICE_KEY);
+  const signer = serviceSigner(name, jwk);
+  const tls: ClientTls | undefined = cfg.YOUFU_CLIENT_TLS_CA
+    ? {
+        ca: readFileSync(cfg.YOUFU_CLIENT_TLS_CA),
+        ...(cfg.YOUFU_CLIENT_TLS_CERT && cfg.YOUFU_CLIENT_TLS_KEY
+          ? { cert: readFileSync(cfg.YOUFU_CLIENT_TLS_CERT), key: readFileSync(cfg.YOUFU_CLIENT_TLS_KEY) }
+          : {}),
+      }
+    : undefined;
+  return { verifier, signer, client: (definition, address) => serviceClient(definition, { address, signer, ...(tls ? { tls } : {}) }) };
+}
 
 /** What a service's `build` receives: the shared runtime, already started. */
 export interface ServiceDeps<C> {
@@ -45,7 +105,7 @@ export interface ServiceDeps<C> {
   pool: Pool;
   log: Logger;
   metrics: Metrics;
-  auth: Authenticator;
+  identity: Identity;
   clock: Clock;
   kafka: Kafka;
   temporal: () => Promise<Client>;
@@ -58,6 +118,10 @@ export interface ServiceParts {
   consumers?: ConsumerSpec[];
   /** Temporal activities this service hosts on its own task queue (named after the service). */
   activities?: object;
+  /** Admission hook after token verification (e.g. a hospital token's jti must be registered). */
+  admit?: (caller: Caller) => Promise<void>;
+  /** Maps a verified client certificate's SHA-256 fingerprint to a caller (mTLS hospitals). */
+  fromCertificate?: (fingerprint256: string) => Promise<Caller | undefined>;
   /** Extra clean-up, run after the gRPC server drained and before the pool closes. */
   stop?: () => Promise<void>;
 }
@@ -73,6 +137,8 @@ export interface ServiceModule<S extends z.ZodRawShape = {}> {
   topics?: string[];
   /** The service's own environment variables. */
   env?: S;
+  /** Reference data written right after the migrations, as part of the migration step (idempotent). */
+  seed?(deps: { pool: Pool; clock: Clock; log: Logger }): Promise<void>;
   build(deps: ServiceDeps<z.infer<z.ZodObject<S>>>): Promise<ServiceParts>;
 }
 
@@ -90,24 +156,54 @@ export interface StartOverrides {
   clock?: Clock;
 }
 
+/** Stops registered parts in reverse order, logging (not throwing) failures. */
+function stopper(log: Logger) {
+  const stops: (() => Promise<unknown>)[] = [];
+  return {
+    push: (s: () => Promise<unknown>) => stops.push(s),
+    async all() {
+      for (const s of stops.splice(0).reverse()) await s().catch((err: unknown) => log.error({ err: String(err) }, 'stop failed'));
+    },
+  };
+}
+
+const readTls = (cfg: ServiceConfig): ServerTls | undefined => {
+  if (!cfg.YOUFU_TLS_CERT || !cfg.YOUFU_TLS_KEY) {
+    if (cfg.YOUFU_TLS_CERT || cfg.YOUFU_TLS_KEY || cfg.YOUFU_TLS_CLIENT_CA) throw new ConfigError(['YOUFU_TLS_CERT and YOUFU_TLS_KEY: set both (YOUFU_TLS_CLIENT_CA needs them too)']);
+    return undefined;
+  }
+  return {
+    cert: readFileSync(cfg.YOUFU_TLS_CERT),
+    key: readFileSync(cfg.YOUFU_TLS_KEY),
+    ...(cfg.YOUFU_TLS_CLIENT_CA ? { clientCa: readFileSync(cfg.YOUFU_TLS_CLIENT_CA) } : {}),
+  };
+};
+
 /**
  * Starts a service in dependency order — config, migrations, pool, Kafka relay and consumers,
  * Temporal worker, gRPC server, metrics — and returns a handle that stops it in reverse order.
+ * With YOUFU_MIGRATE=only it migrates and returns a handle with nothing running.
  */
 export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S>, o: StartOverrides = {}): Promise<RunningService> {
-  const cfg = loadConfig({ ...serviceEnv, ...(mod.env ?? {}) } as typeof serviceEnv & S, o.env ?? process.env) as unknown as ServiceConfig &
-    z.infer<z.ZodObject<S>>;
+  const env = o.env ?? process.env;
+  const cfg = loadConfig({ ...serviceEnv, ...(mod.env ?? {}) } as typeof serviceEnv & S, env) as unknown as ServiceConfig & z.infer<z.ZodObject<S>>;
+  const migrate = cfg.YOUFU_MIGRATE ?? (cfg.YOUFU_ENV === 'production' ? 'false' : 'true');
+  if (cfg.YOUFU_ENV === 'production' && !cfg.YOUFU_PG_URL) throw new ConfigError(['YOUFU_PG_URL: required in production (the service role’s own URL)']);
+  if (cfg.YOUFU_ENV === 'production' && migrate !== 'false' && !env.YOUFU_PG_ADMIN_URL) throw new ConfigError(['YOUFU_PG_ADMIN_URL: required to migrate']);
   const log = createLogger(mod.name, cfg.YOUFU_LOG_LEVEL);
   const metrics = createMetrics(mod.name);
-  const stops: (() => Promise<unknown>)[] = [];
-  const stopAll = async () => {
-    for (const s of stops.reverse()) await s().catch((err: unknown) => log.error({ err: String(err) }, 'stop failed'));
-  };
+  const stops = stopper(log);
   try {
-    if (cfg.YOUFU_MIGRATE === 'true') await migrateService(cfg.YOUFU_PG_ADMIN_URL, mod.name, mod.migrations);
-    const pgUrl = cfg.YOUFU_PG_URL ?? serviceUrl(cfg.YOUFU_PG_ADMIN_URL, mod.name);
+    if (migrate !== 'false') await migrateService(cfg.YOUFU_PG_ADMIN_URL, mod.name, mod.migrations, cfg.YOUFU_PG_PASSWORD);
+    const pgUrl = serviceUrl(cfg.YOUFU_PG_URL ?? cfg.YOUFU_PG_ADMIN_URL, mod.name, cfg.YOUFU_PG_PASSWORD, !cfg.YOUFU_PG_URL);
     const pool = createPool(pgUrl, { schema: mod.name, application: mod.name });
     stops.push(() => pool.end());
+    if (migrate !== 'false' && mod.seed) await mod.seed({ pool, clock: o.clock ?? systemClock, log });
+    if (migrate === 'only') {
+      log.info('migrated; YOUFU_MIGRATE=only, not serving');
+      return { name: mod.name, grpcPort: 0, metricsPort: 0, pool, stop: stops.all };
+    }
+    const tls = readTls(cfg);
 
     const kafka = createKafka(cfg.YOUFU_KAFKA_BROKERS, `youfu-${mod.name}`, log);
     const codec = AesGcmCodec.fromConfig(cfg.YOUFU_PAYLOAD_KEYS);
@@ -115,8 +211,8 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
     const temporal = () => (client ??= createTemporalClient(cfg, codec));
     stops.push(async () => client && (await client).connection.close());
 
-    const auth = createAuthenticator(cfg.YOUFU_JWT_SECRET);
-    const parts = await mod.build({ cfg, pool, log, metrics, auth, clock: o.clock ?? systemClock, kafka, temporal, codec });
+    const identity = await identityOf(mod.name, cfg);
+    const parts = await mod.build({ cfg, pool, log, metrics, identity, clock: o.clock ?? systemClock, kafka, temporal, codec });
     if (parts.stop) stops.push(parts.stop);
 
     let relay: OutboxRelay | undefined;
@@ -131,44 +227,101 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
       stops.push(() => c.stop());
     }
     if (parts.activities) {
-      const worker: Worker = await createTemporalWorker(cfg, { taskQueue: mod.name, activities: parts.activities, codec });
-      const running = worker.run();
-      stops.push(async () => {
-        worker.shutdown();
-        await running;
-      });
+      const worker = await startTemporalWorker(cfg, { taskQueue: mod.name, activities: parts.activities, codec });
+      stops.push(() => worker.stop());
     }
 
     const grpcServer = await startGrpcServer({
       host: cfg.YOUFU_GRPC_HOST,
       port: cfg.YOUFU_GRPC_PORT ?? mod.defaultPort,
       bindings: parts.bindings,
-      auth,
+      auth: identity.verifier,
+      ...(tls ? { tls } : {}),
+      ...(parts.admit ? { admit: parts.admit } : {}),
+      ...(parts.fromCertificate ? { fromCertificate: parts.fromCertificate } : {}),
       log,
       metrics,
       healthy: () => pingDb(pool),
       healthIntervalMs: cfg.YOUFU_HEALTH_INTERVAL_MS,
     });
     stops.push(() => grpcServer.shutdown());
-    const m = await serveMetrics(metrics, cfg.YOUFU_GRPC_HOST, cfg.YOUFU_METRICS_PORT ?? (cfg.YOUFU_GRPC_PORT === 0 ? 0 : grpcServer.port + 1000));
+    const m = await serveMetrics(metrics, cfg.YOUFU_GRPC_HOST, cfg.YOUFU_METRICS_PORT ?? (cfg.YOUFU_GRPC_PORT === 0 ? 0 : grpcServer.port + 1000), () => pingDb(pool));
     stops.push(() => m.close());
-    log.info({ grpcPort: grpcServer.port, metricsPort: m.port }, 'service started');
-    return { name: mod.name, grpcPort: grpcServer.port, metricsPort: m.port, pool, relay, stop: stopAll };
+    log.info({ grpcPort: grpcServer.port, metricsPort: m.port, tls: tls ? (tls.clientCa ? 'mtls' : 'tls') : 'off' }, 'service started');
+    return { name: mod.name, grpcPort: grpcServer.port, metricsPort: m.port, pool, relay, stop: stops.all };
   } catch (err) {
-    await stopAll();
+    await stops.all();
     throw err;
   }
 }
 
-/** Entry point of a service process: starts it, stops gracefully on SIGTERM / SIGINT. */
-export function runMain(mod: ServiceModule<any>): void {
-  startService(mod).then(
-    (svc) => {
+/** A Temporal worker process: workflows (from a file or a prebuilt bundle) and / or activities. */
+export interface WorkerModule {
+  /** Identity (kid `service:<name>`), logger and metrics name. */
+  name: string;
+  taskQueue: string;
+  /** The workflows module (development; bundled at start). */
+  workflowsPath?: string;
+  /** A bundle made by bundleWorkflowCode; in production it is used instead of workflowsPath when the file exists. */
+  workflowBundlePath?: string;
+  defaultMetricsPort?: number;
+  /** Activities the worker hosts, built from the runtime's pieces. */
+  activities?: (deps: { cfg: ProcessConfig; log: Logger; identity: Identity; clock: Clock }) => Promise<object>;
+}
+
+export interface RunningWorker {
+  name: string;
+  taskQueue: string;
+  metricsPort: number;
+  /** How the workflows were loaded: `bundle` (prebuilt) or `source`. */
+  workflows: 'bundle' | 'source' | 'none';
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a worker the way startService starts a service: config once, payload codec, identity,
+ * metrics with /healthz (200 while the worker runs), and a stop that drains the worker and closes
+ * its connection.
+ */
+export async function startWorker(mod: WorkerModule, o: StartOverrides = {}): Promise<RunningWorker> {
+  const cfg = loadConfig(processEnv, o.env ?? process.env);
+  const log = createLogger(mod.name, cfg.YOUFU_LOG_LEVEL);
+  const metrics = createMetrics(mod.name);
+  const stops = stopper(log);
+  try {
+    const codec = AesGcmCodec.fromConfig(cfg.YOUFU_PAYLOAD_KEYS);
+    const identity = await identityOf(mod.name, cfg);
+    const activities = mod.activities ? await mod.activities({ cfg, log, identity, clock: o.clock ?? systemClock }) : undefined;
+    // Development always runs the sources, so a stale bundle never hides an edit.
+    const bundle = cfg.YOUFU_ENV === 'production' && mod.workflowBundlePath && existsSync(mod.workflowBundlePath) ? mod.workflowBundlePath : undefined;
+    const worker = await startTemporalWorker(cfg, {
+      taskQueue: mod.taskQueue,
+      codec,
+      ...(activities ? { activities } : {}),
+      ...(bundle ? { workflowBundle: { codePath: bundle } } : mod.workflowsPath ? { workflowsPath: mod.workflowsPath } : {}),
+    });
+    stops.push(() => worker.stop());
+    worker.done.catch((err: unknown) => log.error({ err: String(err) }, 'worker failed'));
+    const m = await serveMetrics(metrics, cfg.YOUFU_GRPC_HOST, cfg.YOUFU_METRICS_PORT ?? mod.defaultMetricsPort ?? 0, async () => worker.worker.getState() === 'RUNNING');
+    stops.push(() => m.close());
+    const workflows = bundle ? 'bundle' : mod.workflowsPath ? 'source' : 'none';
+    log.info({ taskQueue: mod.taskQueue, workflows, metricsPort: m.port }, 'worker started');
+    return { name: mod.name, taskQueue: mod.taskQueue, metricsPort: m.port, workflows, stop: stops.all };
+  } catch (err) {
+    await stops.all();
+    throw err;
+  }
+}
+
+/** Runs a started process until SIGTERM / SIGINT, then stops it gracefully. */
+function runUntilSignal(start: Promise<{ stop(): Promise<void> }>): void {
+  start.then(
+    (running) => {
       let stopping = false;
       const onSignal = () => {
         if (stopping) return;
         stopping = true;
-        svc.stop().then(() => process.exit(0), () => process.exit(1));
+        running.stop().then(() => process.exit(0), () => process.exit(1));
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
@@ -178,4 +331,68 @@ export function runMain(mod: ServiceModule<any>): void {
       process.exit(1);
     },
   );
+}
+
+/** Entry point of a service process: starts it, stops gracefully on SIGTERM / SIGINT (YOUFU_MIGRATE=only: migrates and exits). */
+export function runMain(mod: ServiceModule<any>): void {
+  runUntilSignal(
+    startService(mod).then(async (svc) => {
+      if (svc.grpcPort === 0 && process.env.YOUFU_MIGRATE === 'only') {
+        await svc.stop();
+        process.exit(0);
+      }
+      return svc;
+    }),
+  );
+}
+
+/** Entry point of a worker process, symmetric with runMain. */
+export function runWorker(mod: WorkerModule): void {
+  runUntilSignal(startWorker(mod));
+}
+
+const codecEnv = {
+  /** Temporal payload encryption keys (the same as the services' and workers'). */
+  YOUFU_PAYLOAD_KEYS: processEnv.YOUFU_PAYLOAD_KEYS,
+  /** Port of the Temporal payload codec endpoint for the Web UI (architecture.md: 8234). */
+  YOUFU_CODEC_PORT: envPort.default(8234),
+  /** Origins allowed to call it (the Temporal Web UI's), comma-separated. */
+  YOUFU_CODEC_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+  /**
+   * `true`: requests without a token are decoded (the local dev UI has no login). Refused in
+   * production, where the UI forwards the user's token and only auditors and approvers may decode.
+   */
+  YOUFU_CODEC_ALLOW_ANONYMOUS: z.enum(['true', 'false']).optional(),
+};
+
+/** Who may use the codec endpoint: a token's (acting) role must be auditor or approver; no token only when `anonymous`. */
+export function codecAuthorizer(verifier: Verifier, anonymous: boolean) {
+  return async (authorization: string | undefined) => {
+    if (!authorization && anonymous) return;
+    const caller = await verifier.verify(authorization?.replace(/^Bearer\s+/i, ''));
+    const role = (caller.actor ?? caller).role;
+    if (role !== 'auditor' && role !== 'approver') throw new AppError('PERMISSION_DENIED', 'ROLE_NOT_ALLOWED', `role ${role} may not read payloads`);
+  };
+}
+
+/**
+ * Starts the Temporal payload codec endpoint (Temporal's remote codec protocol) with the
+ * platform's payload keys, so authorised staff read encrypted payloads in the Web UI.
+ */
+export async function startCodecEndpoint(o: StartOverrides = {}) {
+  const cfg = loadConfig(codecEnv, o.env ?? process.env);
+  const anonymous = (cfg.YOUFU_CODEC_ALLOW_ANONYMOUS ?? (cfg.YOUFU_ENV === 'development' ? 'true' : 'false')) === 'true';
+  if (anonymous && cfg.YOUFU_ENV === 'production') {
+    throw new ConfigError(['YOUFU_CODEC_ALLOW_ANONYMOUS: refused in production (configure the Web UI’s login so it forwards tokens)']);
+  }
+  const log = createLogger('codec', cfg.YOUFU_LOG_LEVEL);
+  const server = await startCodecServer({
+    host: cfg.YOUFU_GRPC_HOST,
+    port: cfg.YOUFU_CODEC_PORT,
+    codec: AesGcmCodec.fromConfig(cfg.YOUFU_PAYLOAD_KEYS),
+    allowedOrigins: cfg.YOUFU_CODEC_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    authorize: codecAuthorizer(verifierOf(cfg), anonymous),
+    log,
+  });
+  return { ...server, anonymous, stop: server.close };
 }

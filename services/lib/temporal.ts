@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import protos from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { activitiesOf } from './temporal-errors';
 
 const { temporal } = protos;
 const ENCODING = 'binary/encrypted';
@@ -80,21 +81,45 @@ export async function createTemporalClient(cfg: TemporalConfig, codec?: PayloadC
   });
 }
 
+/** A worker running on its own connection; `stop` drains it and closes the connection. */
+export interface RunningTemporalWorker {
+  worker: Worker;
+  /** Settles when the worker has stopped (rejects if it failed). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
- * A worker on `taskQueue`. Services pass their activities (they live with the data they touch);
- * the workflows worker passes `workflowsPath`. Call `run()` and later `shutdown()`.
+ * Starts a worker on `taskQueue`: services pass their activities (they live with the data they
+ * touch, wrapped so AppErrors cross Temporal), the workflows worker passes `workflowsPath` or a
+ * prebuilt `workflowBundle`. Payloads go through the codec.
  */
-export async function createTemporalWorker(
+export async function startTemporalWorker(
   cfg: TemporalConfig,
-  opts: Pick<WorkerOptions, 'taskQueue' | 'activities' | 'workflowsPath' | 'workflowBundle'> & { codec?: PayloadCodec },
-): Promise<Worker> {
+  opts: Pick<WorkerOptions, 'taskQueue' | 'workflowsPath' | 'workflowBundle' | 'shutdownGraceTime'> & { activities?: object; codec?: PayloadCodec },
+): Promise<RunningTemporalWorker> {
   installRuntime();
   const connection = await NativeConnection.connect({ address: cfg.YOUFU_TEMPORAL_ADDRESS });
-  const { codec, ...rest } = opts;
-  return Worker.create({
-    connection,
-    namespace: cfg.YOUFU_TEMPORAL_NAMESPACE,
-    ...rest,
-    ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
-  });
+  try {
+    const { codec, activities, ...rest } = opts;
+    const worker = await Worker.create({
+      connection,
+      namespace: cfg.YOUFU_TEMPORAL_NAMESPACE,
+      ...rest,
+      ...(activities ? { activities: activitiesOf(activities) } : {}),
+      ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+    });
+    const done = worker.run().finally(() => connection.close());
+    return {
+      worker,
+      done,
+      async stop() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done;
+      },
+    };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
 }

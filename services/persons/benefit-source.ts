@@ -1,9 +1,6 @@
-import * as grpc from '@grpc/grpc-js';
 import { RowComponent, SubsidyStandardServiceService, type Benefit } from '../../protos/gen/youfu/standards/v1/standards';
-import type { Authenticator } from '../lib/auth';
 import { firstDay, type YearMonth } from '../lib/civil';
-import { AppError } from '../lib/errors';
-import { createUnaryClient } from '../lib/grpc';
+import type { ServiceClient } from '../lib/clients';
 import { toProtoDate } from '../lib/proto';
 import type { Quote } from './domain/benefits';
 import type { Attributes } from './domain/types';
@@ -20,11 +17,10 @@ export interface BenefitQuery {
  * Where benefit amounts come from (the standards service). Injected into handlers so domain code
  * and tests do not depend on the network. Answers one Quote per query, in order; a query the
  * standards cannot answer (no version in force, no row for the key) is `{ ok: false }`. Throws
- * AppError UNAVAILABLE when the standards service cannot be reached.
+ * the standards service's own status (UNAVAILABLE when it cannot be reached).
  */
 export interface BenefitSource {
   quote(queries: readonly BenefitQuery[]): Promise<Quote[]>;
-  close?(): void;
 }
 
 /** Maps a standards Benefit to a Quote: pension = monthly − nursing fee. */
@@ -47,16 +43,11 @@ const keyOf = (q: BenefitQuery) => JSON.stringify([q.attrs, q.district, q.month]
 const BATCH = 5000;
 
 /**
- * The standards service over gRPC (BatchLookupBenefits), with a `service` token minted by the
- * runtime's Authenticator. Identical queries are asked once.
+ * The standards service over gRPC (BatchLookupBenefits) through the runtime's service client (our
+ * own `service` token; the standards service's status kept as it answered). Identical queries are
+ * asked once.
  */
-export function grpcBenefitSource(address: string, auth: Authenticator): BenefitSource {
-  const client = createUnaryClient(SubsidyStandardServiceService, address);
-  let token: { value: string; until: number } | undefined;
-  const bearer = async () => {
-    if (!token || token.until < Date.now()) token = { value: await auth.mint({ subject: 'persons', role: 'service' }, 3600), until: Date.now() + 30 * 60_000 };
-    return token.value;
-  };
+export function grpcBenefitSource(client: ServiceClient<typeof SubsidyStandardServiceService>): BenefitSource {
   return {
     async quote(queries) {
       const unique = new Map<string, BenefitQuery>();
@@ -65,19 +56,11 @@ export function grpcBenefitSource(address: string, auth: Authenticator): Benefit
       const answers = new Map<string, Quote>();
       for (let i = 0; i < list.length; i += BATCH) {
         const chunk = list.slice(i, i + BATCH);
-        let res;
-        try {
-          res = await client.batchLookupBenefits(
-            {
-              items: chunk.map(([, q]) => ({ attributes: toPbAttributes(q.attrs), districtCode: q.district, date: toProtoDate(firstDay(q.month)) })),
-            },
-            await bearer(),
-            { deadlineMs: 60_000 },
-          );
-        } catch (err) {
-          const code = (err as grpc.ServiceError).code;
-          throw new AppError('UNAVAILABLE', 'STANDARDS_UNAVAILABLE', `the standards service could not answer (${code === undefined ? String(err) : grpc.status[code]})`);
-        }
+        const res = await client.batchLookupBenefits(
+          { items: chunk.map(([, q]) => ({ attributes: toPbAttributes(q.attrs), districtCode: q.district, date: toProtoDate(firstDay(q.month)) })) },
+          undefined,
+          { timeoutMs: 60_000 },
+        );
         chunk.forEach(([key], n) => {
           const r = res.results[n]?.outcome;
           answers.set(
@@ -88,6 +71,5 @@ export function grpcBenefitSource(address: string, auth: Authenticator): Benefit
       }
       return queries.map((q) => answers.get(keyOf(q))!);
     },
-    close: () => client.close(),
   };
 }

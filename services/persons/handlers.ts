@@ -374,5 +374,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
       runPayroll: policies.decide,
       listPayrollLines: policies.read,
     },
+    // The resettlement service registers a disabled veteran for the resettlement officer (clerk) handling the case.
+    delegations: { proposeRegistration: [{ service: 'resettlement', as: ['clerk'] }] },
   });
 }

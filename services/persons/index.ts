@@ -2,8 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
-import { StandardLevel } from '../../protos/gen/youfu/standards/v1/standards';
-import type { Authenticator } from '../lib/auth';
+import { StandardLevel, SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
+import type { ServiceClient } from '../lib/clients';
 import { fromParts } from '../lib/civil';
 import { secret } from '../lib/config';
 import { decodeAs, PoisonMessage, type ConsumerSpec } from '../lib/consumer';
@@ -47,7 +47,7 @@ export const standardsConsumer: ConsumerSpec = {
 
 export interface PersonsModuleOptions {
   /** Replaces the gRPC standards client (tests). */
-  benefitSource?: (address: string, auth: Authenticator) => BenefitSource;
+  benefitSource?: (client: ServiceClient<typeof SubsidyStandardServiceService>) => BenefitSource;
 }
 
 /** The persons service: registry, benefits and payroll (issue 4). */
@@ -58,14 +58,15 @@ export function createPersonsModule(o: PersonsModuleOptions = {}): ServiceModule
     migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
     topics: [PERSONS_TOPIC],
     env,
-    async build({ cfg, pool, log, clock, auth }) {
+    async build({ cfg, pool, log, clock, identity }) {
       const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS, cfg.YOUFU_PII_HASH_KEY);
-      const benefits = (o.benefitSource ?? grpcBenefitSource)(cfg.YOUFU_STANDARDS_ADDR, auth);
+      const standards = identity.client(SubsidyStandardServiceService, cfg.YOUFU_STANDARDS_ADDR);
+      const benefits = (o.benefitSource ?? grpcBenefitSource)(standards);
       const svc = new PersonsService({ pool, pii, clock, benefits, log });
       return {
         bindings: [personsBinding({ svc, pool, pii })],
         consumers: [standardsConsumer],
-        stop: async () => benefits.close?.(),
+        stop: async () => standards.close(),
       };
     },
   };

@@ -59,6 +59,19 @@ export const standardsPolicies = {
   batchLookupBenefits: policies.read,
 } satisfies Record<keyof Service, unknown>;
 
+/**
+ * Who may act for a person here (README "Delegations"): the adjustment service drafts for the clerk
+ * who started an annual adjustment. Approving and publishing are never delegated.
+ */
+const draftingForClerk = [{ service: 'adjustment', as: ['clerk'] }] as const;
+export const standardsDelegations = {
+  createDraft: draftingForClerk,
+  upsertDraftRows: draftingForClerk,
+  deleteDraftRows: draftingForClerk,
+  proposeIndexedDraft: draftingForClerk,
+  correctPublishedVersion: draftingForClerk,
+};
+
 async function mustGet(q: Tx | Pool, id: string, forUpdate = false): Promise<Version> {
   const v = await store.getVersion(q, id, forUpdate);
   if (!v) throw notFound(`standards version ${id}`, 'VERSION_NOT_FOUND');
@@ -305,4 +318,4 @@ function assertNotMaker(caller: Caller, v: Version): void {
 }
 
 export const standardsBinding = (deps: StandardsDeps) =>
-  bindService({ definition: SubsidyStandardServiceService, handlers: createStandardsHandlers(deps), policies: standardsPolicies });
+  bindService({ definition: SubsidyStandardServiceService, handlers: createStandardsHandlers(deps), policies: standardsPolicies, delegations: standardsDelegations });

@@ -20,12 +20,11 @@ export const standardsModule: ServiceModule<typeof env> = {
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
   topics: [STANDARDS_TOPIC],
   env,
-  async build({ cfg, pool, clock, log }) {
-    // Seeding belongs to migrating: it runs right after the runtime applied the migrations.
-    if (cfg.YOUFU_MIGRATE === 'true') {
-      const n = await runSeed(pool, clock);
-      if (n) log.info({ versions: n }, 'seeded national standards');
-    }
+  async seed({ pool, clock, log }) {
+    const n = await runSeed(pool, clock);
+    if (n) log.info({ versions: n }, 'seeded national standards');
+  },
+  async build({ cfg, pool, clock }) {
     const settings = { conscriptFamilyShareBp: cfg.YOUFU_STANDARDS_CONSCRIPT_FAMILY_SHARE_BP, roundingUnitFen: cfg.YOUFU_STANDARDS_ROUNDING_UNIT_FEN };
     return { bindings: [standardsBinding({ pool, clock, settings })] };
   },

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { EventConsumer } from '../../services/lib/consumer';
-import { createPool, migrateService, serviceUrl, withTx } from '../../services/lib/db';
+import { DEV_PG_PASSWORD, createPool, migrateService, serviceUrl, withTx } from '../../services/lib/db';
 import { createKafka } from '../../services/lib/kafka';
 import { createLogger } from '../../services/lib/log';
 import { OutboxRelay, enqueue } from '../../services/lib/outbox';
@@ -18,10 +18,10 @@ const log = createLogger('bench-outbox', 'error');
 const db = await freshDatabase('bench_outbox');
 const prefix = topicPrefix('bench');
 try {
-  await migrateService(db.adminUrl, 'probe', probeMigrations);
-  await migrateService(db.adminUrl, 'sink', probeMigrations);
-  const src = createPool(serviceUrl(db.adminUrl, 'probe'), { schema: 'probe', application: 'bench', max: 8 });
-  const sink = createPool(serviceUrl(db.adminUrl, 'sink'), { schema: 'sink', application: 'bench', max: 4 });
+  await migrateService(db.adminUrl, 'probe', probeMigrations, DEV_PG_PASSWORD);
+  await migrateService(db.adminUrl, 'sink', probeMigrations, DEV_PG_PASSWORD);
+  const src = createPool(serviceUrl(db.adminUrl, 'probe', DEV_PG_PASSWORD), { schema: 'probe', application: 'bench', max: 8 });
+  const sink = createPool(serviceUrl(db.adminUrl, 'sink', DEV_PG_PASSWORD), { schema: 'sink', application: 'bench', max: 4 });
   const kafka = createKafka(testConfig.YOUFU_KAFKA_BROKERS, 'bench', log);
 
   const aggregates = Array.from({ length: 200 }, () => crypto.randomUUID());
@@ -41,7 +41,7 @@ try {
   const writeMs = performance.now() - t;
   console.log(`write:   ${N} transactions (row + outbox event) in ${writeMs.toFixed(0)} ms = ${((N / writeMs) * 1000).toFixed(0)} tx/s`);
 
-  const relay = new OutboxRelay({ pgUrl: serviceUrl(db.adminUrl, 'probe'), schema: 'probe', kafka, source: '/youfu/bench', topicPrefix: prefix, topics: [PROBE_TOPIC], log, batchSize: 500, pollMs: 20 });
+  const relay = new OutboxRelay({ pgUrl: serviceUrl(db.adminUrl, 'probe', DEV_PG_PASSWORD), schema: 'probe', kafka, source: '/youfu/bench', topicPrefix: prefix, topics: [PROBE_TOPIC], log, batchSize: 500, pollMs: 20 });
   const consumer = new EventConsumer(probeConsumer('bench-sink'), { pool: sink, kafka, topicPrefix: prefix, log });
   t = performance.now();
   await relay.start();

@@ -267,8 +267,10 @@ describe('persons: register → approve → benefits → payroll → changes →
       },
       clerk,
     );
-    const r = await stack.client.approveChange({ changeId: proposed.change!.changeId, note: '' }, via);
-    expect(r.change).toMatchObject({ decidedBy: 'wang', decidedVia: 'workflows' });
+    // Approvals are never delegated: a service acting for the approver is refused, the approver's own token decides.
+    expect(await failure(stack.client.approveChange({ changeId: proposed.change!.changeId, note: '' }, via))).toMatchObject({ code: grpc.status.PERMISSION_DENIED, reason: 'APPROVAL_NOT_DELEGABLE' });
+    const r = await stack.client.approveChange({ changeId: proposed.change!.changeId, note: '' }, approver);
+    expect(r.change).toMatchObject({ decidedBy: 'wang', decidedVia: '' });
     expect(r.person!.status).toBe(PersonStatus.PERSON_STATUS_DECEASED);
     // 12 × the monthly benefit of the month of death: a disabled serviceman who died of illness.
     expect(fen(r.effect!.funeralSubsidy)).toBe(12n * 492_500n);
@@ -298,7 +300,7 @@ describe('persons: register → approve → benefits → payroll → changes →
     const trail = (await stack.client.getAuditTrail({ personId: persons.A!.personId }, auditor)).entries;
     expect(trail.map((e) => e.action)).toEqual(['REGISTRATION', 'CHANGE_PAYEE', 'RECORD_DEATH']);
     expect(trail[0]).toMatchObject({ actor: 'wang', actorRole: 'approver', proposedBy: 'li', before: '' });
-    expect(trail[2]).toMatchObject({ actor: 'wang', via: 'workflows' });
+    expect(trail[2]).toMatchObject({ actor: 'wang', actorRole: 'approver', via: '' });
     const all = JSON.stringify(trail);
     expect(all).not.toContain(ids.A.id);
     expect(all).not.toContain('6228480000000000003');

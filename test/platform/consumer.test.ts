@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventConsumer, replayDeadLetters } from '../../services/lib/consumer';
-import { createPool, migrateService, serviceUrl, type Pool } from '../../services/lib/db';
+import { DEV_PG_PASSWORD, createPool, migrateService, serviceUrl, type Pool } from '../../services/lib/db';
 import { ceHeaders, createKafka, createProducer, headerString } from '../../services/lib/kafka';
 import { createLogger } from '../../services/lib/log';
 import { createMetrics } from '../../services/lib/metrics';
@@ -30,13 +30,13 @@ describe('consumer failures: poison messages, rejections, database outage', () =
 
   beforeAll(async () => {
     db = await freshDatabase('consumer');
-    await migrateService(db.adminUrl, 'sink', probeMigrations);
-    const url = new URL(serviceUrl(db.adminUrl, 'sink'));
+    await migrateService(db.adminUrl, 'sink', probeMigrations, DEV_PG_PASSWORD);
+    const url = new URL(serviceUrl(db.adminUrl, 'sink', DEV_PG_PASSWORD));
     proxy = await tcpProxy(url.hostname, Number(url.port));
     url.port = String(proxy.port);
     // The consumer reaches PostgreSQL only through the proxy, so the test can cut its network.
     pool = createPool(url.toString(), { schema: 'sink', application: 'test' });
-    direct = createPool(serviceUrl(db.adminUrl, 'sink'), { schema: 'sink', application: 'test-assert' });
+    direct = createPool(serviceUrl(db.adminUrl, 'sink', DEV_PG_PASSWORD), { schema: 'sink', application: 'test-assert' });
     consumer = new EventConsumer(probeConsumer('sink-probe', rules), {
       pool, kafka, topicPrefix: prefix, log, metrics, retryInitialMs: 20, retryMaxMs: 200,
     });

@@ -5,7 +5,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeServiceClient, ProbeServiceService, type EchoResponse } from '../../protos/gen/youfu/devtest/v1/probe';
+import { signToken } from '../../services/lib/auth';
+import { devToken } from '../../services/lib/dev-issuer';
 import { bearerMetadata, createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
+import { devPrivateKey } from '../../services/lib/keys';
 import { startService, type RunningService } from '../../services/lib/runtime';
 import { probeModule } from '../fixtures/probe';
 import { freshDatabase, serviceEnv, token, topicPrefix } from '../support/env';
@@ -58,10 +61,16 @@ describe('gRPC runtime: health, reflection, auth, error boundary', () => {
     refl.close();
   });
 
-  it('refuses a call without a token (UNAUTHENTICATED) or with a forged one', async () => {
-    expect((await failure(client.whoAmI({}))).code).toBe(grpc.status.UNAUTHENTICATED);
+  it('refuses a call without a token, with a forged or an expired one (UNAUTHENTICATED), each with its own reason', async () => {
+    expect(await failure(client.whoAmI({}))).toMatchObject({ code: grpc.status.UNAUTHENTICATED, reason: 'TOKEN_MISSING' });
     const forged = (await token('clerk')).slice(0, -4) + 'AAAA';
-    expect((await failure(client.whoAmI({}, forged))).code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await failure(client.whoAmI({}, forged))).toMatchObject({ code: grpc.status.UNAUTHENTICATED, reason: 'TOKEN_INVALID' });
+    const expired = await devToken({ subject: 'li', role: 'clerk' }, -60);
+    expect(await failure(client.whoAmI({}, expired))).toMatchObject({ code: grpc.status.UNAUTHENTICATED, reason: 'TOKEN_EXPIRED' });
+    // A token signed by the persons service's own key that claims to be an approver.
+    const kid = 'service:persons';
+    const asApprover = await signToken(await devPrivateKey(kid), kid, { subject: 'persons', role: 'approver' }, 60);
+    expect(await failure(client.whoAmI({}, asApprover))).toMatchObject({ code: grpc.status.UNAUTHENTICATED, reason: 'TOKEN_INVALID' });
   });
 
   it('refuses a role the RPC does not allow (PERMISSION_DENIED) and names the reason', async () => {
@@ -69,15 +78,19 @@ describe('gRPC runtime: health, reflection, auth, error boundary', () => {
     expect(f.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(f.reason).toBe('ROLE_NOT_ALLOWED');
     const hospital = await token('hospital', 'his-1', { hospital: 'H001' });
-    expect((await failure(client.whoAmI({}, hospital))).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await failure(client.record({ aggregateId: crypto.randomUUID(), seq: 1n }, hospital))).code).toBe(grpc.status.PERMISSION_DENIED);
   });
 
-  it('checks a delegated service call as the person it acts for', async () => {
-    const asApprover = await token('service', 'workflows', { actor: { subject: 'wang', role: 'approver' } });
-    expect(await client.whoAmI({}, asApprover)).toEqual({ subject: 'wang', role: 'approver' });
-    expect((await failure(client.record({ aggregateId: crypto.randomUUID(), seq: 1n }, asApprover))).code).toBe(
-      grpc.status.PERMISSION_DENIED,
-    );
+  it('checks a delegated service call as the person it acts for, only where the policy lists it', async () => {
+    const asAuditor = await token('service', 'adjustment', { actor: { subject: 'zhao', role: 'auditor' } });
+    expect(await client.whoAmI({}, asAuditor)).toEqual({ subject: 'zhao', role: 'auditor' });
+    expect(await failure(client.record({ aggregateId: crypto.randomUUID(), seq: 1n }, asAuditor))).toMatchObject({ code: grpc.status.PERMISSION_DENIED, reason: 'DELEGATION_NOT_ALLOWED' });
+    const asClerk = await token('service', 'adjustment', { actor: { subject: 'li', role: 'clerk' } });
+    expect((await client.record({ aggregateId: crypto.randomUUID(), seq: 1n }, asClerk)).eventId).toMatch(/^[0-9a-f-]{36}$/);
+    const otherService = await token('service', 'persons', { actor: { subject: 'li', role: 'clerk' } });
+    expect(await failure(client.whoAmI({}, otherService))).toMatchObject({ code: grpc.status.PERMISSION_DENIED, reason: 'DELEGATION_NOT_ALLOWED' });
+    const asApprover = await token('service', 'adjustment', { actor: { subject: 'wang', role: 'approver' } });
+    expect(await failure(client.whoAmI({}, asApprover))).toMatchObject({ code: grpc.status.PERMISSION_DENIED, reason: 'APPROVAL_NOT_DELEGABLE' });
   });
 
   it('maps bad input to INVALID_ARGUMENT with the field path, and rule conflicts to FAILED_PRECONDITION', async () => {

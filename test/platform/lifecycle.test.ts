@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeServiceService } from '../../protos/gen/youfu/devtest/v1/probe';
-import { serviceUrl } from '../../services/lib/db';
+import { DEV_PG_PASSWORD, serviceUrl } from '../../services/lib/db';
 import { createUnaryClient } from '../../services/lib/grpc';
 import { startService } from '../../services/lib/runtime';
 import { probeModule } from '../fixtures/probe';
@@ -44,7 +44,7 @@ describe('service lifecycle', () => {
   afterAll(async () => db?.drop());
 
   it('reports NOT_SERVING while its database is unreachable, and SERVING again after', async () => {
-    const url = new URL(serviceUrl(db.adminUrl, 'probe'));
+    const url = new URL(serviceUrl(db.adminUrl, 'probe', DEV_PG_PASSWORD));
     const proxy = await tcpProxy(url.hostname, Number(url.port));
     url.port = String(proxy.port);
     const svc = await startService(probeModule, {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventConsumer } from '../../services/lib/consumer';
-import { createPool, migrateService, serviceUrl, type Pool } from '../../services/lib/db';
+import { DEV_PG_PASSWORD, createPool, migrateService, serviceUrl, type Pool } from '../../services/lib/db';
 import { createKafka } from '../../services/lib/kafka';
 import { createLogger } from '../../services/lib/log';
 import { newAggregate, probeConsumer, probeMigrations, recordProbe, PROBE_TOPIC } from '../fixtures/probe';
@@ -23,10 +23,10 @@ describe('transactional outbox → Kafka → idempotent consumer', () => {
 
   beforeAll(async () => {
     db = await freshDatabase('outbox');
-    await migrateService(db.adminUrl, 'probe', probeMigrations);
-    await migrateService(db.adminUrl, 'sink', probeMigrations);
-    producerPool = createPool(serviceUrl(db.adminUrl, 'probe'), { schema: 'probe', application: 'test' });
-    consumerPool = createPool(serviceUrl(db.adminUrl, 'sink'), { schema: 'sink', application: 'test' });
+    await migrateService(db.adminUrl, 'probe', probeMigrations, DEV_PG_PASSWORD);
+    await migrateService(db.adminUrl, 'sink', probeMigrations, DEV_PG_PASSWORD);
+    producerPool = createPool(serviceUrl(db.adminUrl, 'probe', DEV_PG_PASSWORD), { schema: 'probe', application: 'test' });
+    consumerPool = createPool(serviceUrl(db.adminUrl, 'sink', DEV_PG_PASSWORD), { schema: 'sink', application: 'test' });
     await admin.connect();
   });
   afterAll(async () => {
@@ -39,7 +39,7 @@ describe('transactional outbox → Kafka → idempotent consumer', () => {
 
   /** Starts an outbox relay as a separate OS process; resolves once it is running. */
   function relayProcess() {
-    const child = spawn(process.execPath, ['--import', 'tsx', relayScript, serviceUrl(db.adminUrl, 'probe'), 'probe', prefix], {
+    const child = spawn(process.execPath, ['--import', 'tsx', relayScript, serviceUrl(db.adminUrl, 'probe', DEV_PG_PASSWORD), 'probe', prefix], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: process.env,
     });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { AesGcmCodec, createTemporalClient, createTemporalWorker } from '../../services/lib/temporal';
+import { AesGcmCodec, createTemporalClient, startTemporalWorker } from '../../services/lib/temporal';
 import { createGreetActivities } from '../fixtures/greet-activities';
 import { testConfig, uniqueId } from '../support/env';
 
@@ -15,7 +15,7 @@ describe('Temporal dev server', () => {
 
   it('runs a workflow with an activity, and keeps its payloads encrypted in history', async () => {
     const taskQueue = uniqueId('greet');
-    const worker = await createTemporalWorker(testConfig, {
+    const worker = await startTemporalWorker(testConfig, {
       taskQueue,
       workflowsPath: path.join(here, '../fixtures/workflows/greet.ts'),
       activities: createGreetActivities(new Map([['p-1', '张三']])),
@@ -23,9 +23,7 @@ describe('Temporal dev server', () => {
     });
     client = await createTemporalClient(testConfig, codec);
     const workflowId = uniqueId('greet-wf');
-    const result = await worker.runUntil(
-      client.workflow.execute('greet', { taskQueue, workflowId, args: ['p-1'] }),
-    );
+    const result = await client.workflow.execute('greet', { taskQueue, workflowId, args: ['p-1'] }).finally(() => worker.stop());
     expect(result).toBe('hello 张三');
 
     const { history } = await client.workflowService.getWorkflowExecutionHistory({

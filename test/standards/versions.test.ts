@@ -308,8 +308,8 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
       const edited = await s.client.upsertDraftRows({ versionId: version!.id, expectedRevision: 1n, rows: [martyr(1_000n)] }, clerk);
       const sameperson = await token('approver', 'li');
       await refused(() => s.client.approveVersion({ versionId: version!.id, expectedRevision: edited.version!.revision }, sameperson), grpc.status.PERMISSION_DENIED, 'OWN_PROPOSAL');
-      const actingForLi = await token('service', 'workflows', { actor: { subject: 'li', role: 'approver' } });
-      await refused(() => s.client.approveVersion({ versionId: version!.id, expectedRevision: edited.version!.revision }, actingForLi), grpc.status.PERMISSION_DENIED, 'OWN_PROPOSAL');
+      const actingForLi = await token('service', 'adjustment', { actor: { subject: 'li', role: 'clerk' } });
+      await refused(() => s.client.approveVersion({ versionId: version!.id, expectedRevision: edited.version!.revision }, actingForLi), grpc.status.PERMISSION_DENIED, 'DELEGATION_NOT_ALLOWED');
     });
 
     it('editing a published version', async () => {
@@ -320,9 +320,9 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
 
     it('approving or publishing a draft one has edited, or publishing one’s own draft (maker–checker counts every editor)', async () => {
       const { version } = await s.client.createDraft(draftRequest({ regionCode: '440900' }), clerk);
-      // another clerk sets the amounts, a third acts through a workflow (service token acting for a person)
+      // another clerk sets the amounts, a third acts through the adjustment service (a service token acting for a person)
       const zhao = await token('clerk', 'zhao');
-      const sunViaWorkflow = await token('service', 'workflows', { actor: { subject: 'sun', role: 'clerk' } });
+      const sunViaWorkflow = await token('service', 'adjustment', { actor: { subject: 'sun', role: 'clerk' } });
       const e1 = await s.client.upsertDraftRows({ versionId: version!.id, expectedRevision: 1n, rows: [martyr(1_000n), amountRow({ cause: CAUSE.WAR, disabilityGrade: 3 }, 2_000n)] }, zhao);
       const e2 = await s.client.deleteDraftRows({ versionId: version!.id, expectedRevision: e1.version!.revision, keys: [key({ cause: CAUSE.WAR, disabilityGrade: 3 })] }, sunViaWorkflow);
       const rev = e2.version!.revision;

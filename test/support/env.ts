@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createAuthenticator, type Role } from '../../services/lib/auth';
+import type { Role } from '../../services/lib/auth';
+import { devToken } from '../../services/lib/dev-issuer';
 import { loadConfig } from '../../services/lib/config';
 
 /** The local stack's settings (deploy/local), overridable by the usual YOUFU_* variables. */
@@ -36,11 +37,12 @@ export const topicPrefix = (label: string) => `t.${label}.${suffix()}.`;
 
 export const uniqueId = (label: string) => `${label}-${suffix()}`;
 
-const auth = createAuthenticator(testConfig.YOUFU_JWT_SECRET);
-
-/** Mints a bearer token for tests, signed with the local development key. */
+/**
+ * A bearer token for tests from the development keyring: staff and hospitals from the development
+ * issuer, `service` tokens signed by that service's own development key.
+ */
 export function token(role: Role, subject = `${role}-1`, extra: { hospital?: string; actor?: { subject: string; role: Role } } = {}) {
-  return auth.mint({ subject, role, ...extra });
+  return devToken({ subject, role, ...extra });
 }
 
 /** Environment for a service started inside a test: own database, topic prefix, free ports. */

@@ -1,0 +1,142 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { HealthImplementation } from 'grpc-health-check';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BadRequest } from '../../protos/gen/google/rpc/error_details';
+import { Status as RpcStatus } from '../../protos/gen/google/rpc/status';
+import { ProbeServiceService, type ProbeServiceServer } from '../../protos/gen/youfu/devtest/v1/probe';
+import { addReflection, REFLECTION_SERVICES } from '../../services/lib/reflection';
+
+const run = promisify(execFile);
+const reflectionProtoRoot = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')), 'build/proto');
+const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../deploy/local/grpcurl.sh');
+const PROBE = 'youfu.devtest.v1.ProbeService';
+const SERVICES = [PROBE, 'grpc.health.v1.Health', ...REFLECTION_SERVICES];
+
+/** The probe service with trivial raw grpc-js handlers: reflection is under test, not the runtime. */
+const probe: ProbeServiceServer = {
+  whoAmI: (_call, cb) => cb(null, { subject: 'anonymous', role: 'none' }),
+  runTask: (call, cb) => cb(null, { result: call.request.taskId }),
+  record: (call, cb) => {
+    if (call.request.seq > 0n) return cb(null, { eventId: `${call.request.aggregateId}/${call.request.seq}` });
+    const bad = BadRequest.fromPartial({ fieldViolations: [{ field: 'seq', description: 'must be positive' }] });
+    const details = [{ typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: Buffer.from(BadRequest.encode(bad).finish()) }];
+    const metadata = new grpc.Metadata();
+    metadata.set('grpc-status-details-bin', Buffer.from(RpcStatus.encode({ code: grpc.status.INVALID_ARGUMENT, message: 'bad seq', details }).finish()));
+    cb({ code: grpc.status.INVALID_ARGUMENT, details: 'bad seq', metadata });
+  },
+  echo: (call) => {
+    let position = 0;
+    call.on('data', (r: { text: string }) => call.write({ text: r.text, position: ++position }));
+    call.on('end', () => call.end());
+  },
+};
+
+describe('server reflection, as grpcurl (a client we did not write) uses it', () => {
+  const server = new grpc.Server();
+  let grpcurlBin: string;
+  let address: string;
+  /** `grpcurl -plaintext [flags] <address> <command...>`, resolving with stdout. */
+  const grpcurl = async (command: string[], flags: string[] = []) =>
+    (await run(grpcurlBin, ['-plaintext', '-max-time', '20', ...flags, address, ...command])).stdout;
+
+  beforeAll(async () => {
+    // The first run builds grpcurl with go install (minutes on 2 cores); later runs use the cache.
+    grpcurlBin = (await run('bash', [script], { timeout: 15 * 60_000 })).stdout.trim();
+    new HealthImplementation({ '': 'SERVING', [PROBE]: 'SERVING' }).addToServer(server);
+    server.addService(ProbeServiceService, probe);
+    addReflection(server, SERVICES);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    address = `127.0.0.1:${port}`;
+  }, 16 * 60_000);
+  afterAll(() => server.forceShutdown());
+
+  it('lists exactly the services the port serves', async () => {
+    expect((await grpcurl(['list'])).trim().split('\n').sort()).toEqual([...SERVICES].sort());
+  });
+
+  it('describes a service, its methods and a request message', async () => {
+    const svc = await grpcurl(['describe', PROBE]);
+    expect(svc).toContain(`${PROBE} is a service:`);
+    expect(svc).toContain('rpc WhoAmI ( .youfu.devtest.v1.WhoAmIRequest ) returns ( .youfu.devtest.v1.WhoAmIResponse );');
+    expect(svc).toContain('rpc Echo ( stream .youfu.devtest.v1.EchoRequest ) returns ( stream .youfu.devtest.v1.EchoResponse );');
+    expect(await grpcurl(['describe', `${PROBE}.Record`])).toContain(`${PROBE}.Record is a method:`);
+    const msg = await grpcurl(['describe', 'youfu.devtest.v1.RecordRequest']);
+    expect(msg).toContain('youfu.devtest.v1.RecordRequest is a message:');
+    expect(msg).toContain('string aggregate_id = 1;');
+    expect(msg).toContain('int64 seq = 2;');
+  });
+
+  it('resolves types across packages (what @grpc/reflection 1.0.4 got wrong)', async () => {
+    const msg = await grpcurl(['describe', 'youfu.persons.v1.IdentityInput']);
+    expect(msg).toContain('.youfu.common.v1.EntitlementAttributes attributes = 1;');
+  });
+
+  it('describes the error details a client decodes with -format-error', async () => {
+    const msg = await grpcurl(['describe', 'google.rpc.BadRequest']);
+    expect(msg).toContain('google.rpc.BadRequest is a message:');
+    expect(msg).toContain('repeated .google.rpc.BadRequest.FieldViolation field_violations = 1;');
+  });
+
+  it('decodes error details by reflection with -format-error', async () => {
+    const err = await grpcurl([`${PROBE}/Record`], ['-format-error', '-d', '{"aggregateId": "a1", "seq": "0"}']).then(
+      () => expect.unreachable('the call should fail'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err.code).toBe(64 + grpc.status.INVALID_ARGUMENT); // grpcurl exits with 64 + the gRPC status code
+    expect(JSON.parse(err.stderr)).toEqual({
+      code: 3,
+      message: 'bad seq',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'seq', description: 'must be positive' }] }],
+    });
+  });
+
+  it('calls the health check', async () => {
+    expect(JSON.parse(await grpcurl(['grpc.health.v1.Health/Check'], ['-d', '{"service": ""}']))).toEqual({ status: 'SERVING' });
+  });
+
+  it('calls probe methods, unary and bidi streaming', async () => {
+    expect(JSON.parse(await grpcurl([`${PROBE}/Record`], ['-d', '{"aggregateId": "a1", "seq": "7"}']))).toEqual({ eventId: 'a1/7' });
+    const echoed = await grpcurl([`${PROBE}/Echo`], ['-d', '{"text": "x"} {"text": "y"}']);
+    expect(echoed.replace(/\s/g, '')).toBe('{"text":"x","position":1}{"text":"y","position":2}');
+  });
+
+  it('fails cleanly for a symbol the server does not know', async () => {
+    await expect(grpcurl(['describe', 'youfu.devtest.v1.NoSuchThing'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('Symbol not found: youfu.devtest.v1.NoSuchThing'),
+    });
+    await expect(grpcurl([`${PROBE}/NoSuchMethod`], ['-d', '{}'])).rejects.toMatchObject({
+      stderr: expect.stringContaining(`service "${PROBE}" does not include a method named "NoSuchMethod"`),
+    });
+  });
+
+  it('answers v1alpha too: a file with its transitive imports, NOT_FOUND for an unknown symbol', async () => {
+    const pkg = protoLoader.loadSync('grpc/reflection/v1alpha/reflection.proto', { includeDirs: [reflectionProtoRoot], keepCase: true });
+    const def = grpc.loadPackageDefinition(pkg) as any;
+    const client = new def.grpc.reflection.v1alpha.ServerReflection(address, grpc.credentials.createInsecure());
+    const answers: any[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.ServerReflectionInfo();
+      stream.on('data', (r: unknown) => answers.push(r));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+      stream.write({ file_containing_symbol: 'google.rpc.BadRequest.FieldViolation' });
+      stream.write({ file_containing_symbol: 'youfu.devtest.v1.Nope' });
+      stream.end();
+    });
+    client.close();
+    const files = answers[0].file_descriptor_response.file_descriptor_proto.map((b: Buffer) => fromBinary(FileDescriptorProtoSchema, b).name);
+    expect(files).toEqual(['google/rpc/error_details.proto', 'google/protobuf/duration.proto']);
+    expect(answers[1].error_response).toMatchObject({ error_code: grpc.status.NOT_FOUND });
+  });
+});
