@@ -21,7 +21,7 @@ export const workflowsWorker: WorkerModule = {
 };
 
 /** Starts the workflows worker in this process (npm start, tests); overrides pick the queue and sources. */
-export function startWorkflowsWorker(o: StartOverrides & Partial<Pick<WorkerModule, 'taskQueue' | 'workflowsPath' | 'workflowBundlePath'>> = {}) {
+export function startWorkflowsWorker(o: StartOverrides & Partial<Pick<WorkerModule, 'taskQueue' | 'workflowsPath' | 'workflowBundlePath' | 'activities'>> = {}) {
   const { env, clock, ...mod } = o;
   return startWorker({ ...workflowsWorker, ...mod }, { ...(env ? { env } : {}), ...(clock ? { clock } : {}) });
 }

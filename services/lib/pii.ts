@@ -1,7 +1,38 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { maskNationalId } from './log';
 
-export { maskNationalId };
+/** Masks a national ID number for display: first 6 and last 4 characters kept. */
+export function maskNationalId(id: string): string {
+  if (id.length <= 10) return '*'.repeat(id.length);
+  return `${id.slice(0, 6)}${'*'.repeat(id.length - 10)}${id.slice(-4)}`;
+}
+
+/** AES-256 keys by id, and the id of the one that encrypts new data. */
+export interface KeySpec {
+  keys: Map<string, Buffer>;
+  current: string;
+}
+
+/**
+ * Parses a key setting `id1:base64key,id2:base64key`: the first entry is the current key, the
+ * others are retired keys kept so that old ciphertext stays readable. Every key must decode to
+ * 32 bytes. `what` names the setting in error messages (e.g. `'PII keys'`); errors never include
+ * key material. Call it once at start-up, where a bad setting should stop the service.
+ */
+export function parseKeySpec(spec: string, what: string): KeySpec {
+  const keys = new Map<string, Buffer>();
+  let current: string | undefined;
+  for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [id, b64, ...rest] = entry.split(':');
+    if (!id || !b64 || rest.length) throw new Error(`${what} must look like id1:base64key,id2:base64key`);
+    if (keys.has(id)) throw new Error(`${what}: key id ${id} appears twice`);
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== 32) throw new Error(`${what}: key ${id} must be 32 bytes, got ${key.length}`);
+    keys.set(id, key);
+    current ??= id;
+  }
+  if (current === undefined) throw new Error(`no ${what} configured`);
+  return { keys, current };
+}
 
 /**
  * Protection of personal data at rest: AES-256-GCM encryption for values that must be read back
@@ -19,15 +50,10 @@ export class PiiVault {
     if (hashKey.length < 32) throw new Error('PII hash key must be at least 32 bytes');
   }
 
-  /** `keysSpec`: `id:base64(32 bytes)` comma-separated, current first; `hashKey`: base64. */
+  /** `keysSpec`: see {@link parseKeySpec} (current key first); `hashKey`: base64. */
   static fromConfig(keysSpec: string, hashKeyB64: string): PiiVault {
-    const entries = keysSpec.split(',').filter(Boolean).map((e) => {
-      const [id, b64] = e.split(':');
-      if (!id || !b64) throw new Error('PII keys must look like id:base64key');
-      return [id, Buffer.from(b64, 'base64')] as const;
-    });
-    if (!entries.length) throw new Error('no PII key configured');
-    return new PiiVault(new Map(entries), entries[0]![0], Buffer.from(hashKeyB64, 'base64'));
+    const { keys, current } = parseKeySpec(keysSpec, 'PII keys');
+    return new PiiVault(keys, current, Buffer.from(hashKeyB64, 'base64'));
   }
 
   encrypt(plain: string): string {

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import protos from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { parseKeySpec } from './pii';
 import { activitiesOf } from './temporal-errors';
 
 const { temporal } = protos;
@@ -20,15 +21,10 @@ export class AesGcmCodec implements PayloadCodec {
     if (!k || k.length !== 32) throw new Error(`payload key ${current} must be 32 bytes`);
   }
 
-  /** Parses `id1:base64key,id2:base64key`; the first entry is the current key. */
+  /** Parses `id1:base64key,id2:base64key` with {@link parseKeySpec}; the first entry is the current key. */
   static fromConfig(spec: string): AesGcmCodec {
-    const entries = spec.split(',').filter(Boolean).map((e) => {
-      const [id, b64] = e.split(':');
-      if (!id || !b64) throw new Error('payload keys must look like id:base64key');
-      return [id, Buffer.from(b64, 'base64')] as const;
-    });
-    if (!entries.length) throw new Error('no payload key configured');
-    return new AesGcmCodec(new Map(entries), entries[0]![0]);
+    const { keys, current } = parseKeySpec(spec, 'payload keys');
+    return new AesGcmCodec(keys, current);
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {

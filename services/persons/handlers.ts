@@ -16,7 +16,7 @@ import { bindService, type Handlers } from '../lib/grpc';
 import type { PiiVault } from '../lib/pii';
 import type { ChangeSpec } from './domain/changes';
 import { eligibility } from './domain/eligibility';
-import { NationalIdError, parseNationalId } from './domain/national-id';
+import { NationalIdError, parseNationalId } from '../lib/national-id';
 import { registrationViolations } from './domain/rules';
 import type { Registration } from './domain/types';
 import { importHistoryFrom, type ImportItem, type PersonsService } from './service';

@@ -1,17 +1,16 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import { StandardLevel, SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
 import type { ServiceClient } from '../lib/clients';
 import { fromParts } from '../lib/civil';
 import { secret } from '../lib/config';
 import { decodeAs, PoisonMessage, type ConsumerSpec } from '../lib/consumer';
-import { eventType } from '../lib/kafka';
 import { PiiVault } from '../lib/pii';
 import type { ServiceModule } from '../lib/runtime';
 import { grpcBenefitSource, type BenefitSource } from './benefit-source';
-import { PERSONS_TOPIC, STANDARDS_TOPIC } from './events';
+import { standardsEvents } from '../lib/contracts';
+import { PERSONS_TOPIC } from './events';
 import { personsBinding } from './handlers';
 import { PersonsService } from './service';
 import { recordVersion } from './store';
@@ -25,14 +24,12 @@ const env = {
   YOUFU_PII_HASH_KEY: secret(Buffer.alloc(32, 5).toString('base64')),
 };
 
-const versionPublished = eventType('youfu.standards.v1.VersionPublished', VersionPublished);
-
 /** Records that a standards version exists (its month splits benefit periods); nothing else. */
 export const standardsConsumer: ConsumerSpec = {
   name: 'persons.standards-versions',
-  topics: [STANDARDS_TOPIC],
+  topics: [standardsEvents.topic],
   async handle(tx, event) {
-    const v = decodeAs(event, versionPublished);
+    const v = decodeAs(event, standardsEvents.versionPublished);
     const d = v.effectiveFrom;
     if (!v.versionId || !d) throw new PoisonMessage('INVALID_PAYLOAD', 'version id and effective date are required');
     await recordVersion(tx, {

@@ -24,7 +24,7 @@ import {
   type Timeline,
 } from './domain/benefits';
 import { applyChange, checkChange, isStatusChange, timelineOf, type ChangeSpec, type PersonState } from './domain/changes';
-import { normalizeNationalId } from './domain/national-id';
+import { normalizeNationalId } from '../lib/national-id';
 import type { Contact, IdentitySpan, Payee, Registration, Residence, Status } from './domain/types';
 import {
   benefitChanged,

@@ -1,15 +1,14 @@
 /** Events this service publishes on `youfu.standards.v1` (through the outbox). */
-import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
+import { standardsEvents } from '../lib/contracts';
 import type { Tx } from '../lib/db';
-import { eventType } from '../lib/kafka';
 import { enqueue } from '../lib/outbox';
 import { diffRows, summarize } from './domain/diff';
 import type { Version } from './domain/versions';
 import { publishedBefore, rowsOf } from './store';
 import { versionPublishedEvent } from './wire';
 
-export const STANDARDS_TOPIC = 'youfu.standards.v1';
-export const versionPublished = eventType('youfu.standards.v1.VersionPublished', VersionPublished);
+export const STANDARDS_TOPIC = standardsEvents.topic;
+export const { versionPublished } = standardsEvents;
 
 /**
  * Records VersionPublished for a version published in `tx`, with row counts against the version it

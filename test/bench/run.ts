@@ -16,7 +16,7 @@ const benches = readdirSync(here)
 let failed = 0;
 for (const b of benches) {
   console.log(`\n=== ${b}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, `${b}.ts`)], { stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, `${b}.ts`)], { stdio: 'inherit', env: { YOUFU_ENV: 'test', ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

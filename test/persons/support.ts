@@ -21,9 +21,9 @@ import { startService, type RunningService } from '../../services/lib/runtime';
 import { personsModule } from '../../services/persons/index';
 import { standardsModule } from '../../services/standards/index';
 import { freshDatabase, serviceEnv, topicPrefix } from '../support/env';
-import { idGenerator, rng, type GeneratedId } from './ids';
+import { idGenerator, rng, type GeneratedId } from '../support/national-ids';
 
-export { GUANGZHOU, idGenerator, makeId, mod11_2, rng, type GeneratedId } from './ids';
+export { GUANGZHOU, idGenerator, makeId, mod11_2, rng, type GeneratedId } from '../support/national-ids';
 
 export const pbDate = (d: string): PbDate => ({ year: Number(d.slice(0, 4)), month: Number(d.slice(5, 7)), day: Number(d.slice(8, 10)) });
 export const pbMonth = (m: string) => ({ year: Number(m.slice(0, 4)), month: Number(m.slice(5, 7)) });

@@ -22,7 +22,7 @@ describe('migrations on the real database', () => {
         "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'probe' ORDER BY tablename",
       );
       expect(tables.rows.map((r) => r.tablename)).toEqual([
-        'consumer_failures', 'migrations', 'outbox', 'probe_applied', 'probe_rows', 'probe_steps', 'processed_events', 'runtime_migrations',
+        'consumer_failures', 'migrations', 'outbox', 'probe_applied', 'probe_rows', 'probe_steps', 'processed_events', 'proposal_audit', 'proposals', 'runtime_migrations', 'settings',
       ]);
       expect(new Set(tables.rows.map((r) => r.tableowner))).toEqual(new Set(['probe']));
       const applied = await c.query('SELECT name FROM probe.migrations');

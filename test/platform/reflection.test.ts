@@ -13,6 +13,10 @@ import { BadRequest } from '../../protos/gen/google/rpc/error_details';
 import { Status as RpcStatus } from '../../protos/gen/google/rpc/status';
 import { ProbeServiceService, type ProbeServiceServer } from '../../protos/gen/youfu/devtest/v1/probe';
 import { addReflection, REFLECTION_SERVICES } from '../../services/lib/reflection';
+import { startService, type RunningService } from '../../services/lib/runtime';
+import { personsModule } from '../../services/persons/index';
+import { standardsModule } from '../../services/standards/index';
+import { freshDatabase, serviceEnv, token, topicPrefix } from '../support/env';
 
 const run = promisify(execFile);
 const reflectionProtoRoot = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')), 'build/proto');
@@ -138,5 +142,59 @@ describe('server reflection, as grpcurl (a client we did not write) uses it', ()
     const files = answers[0].file_descriptor_response.file_descriptor_proto.map((b: Buffer) => fromBinary(FileDescriptorProtoSchema, b).name);
     expect(files).toEqual(['google/rpc/error_details.proto', 'google/protobuf/duration.proto']);
     expect(answers[1].error_response).toMatchObject({ error_code: grpc.status.NOT_FOUND });
+  });
+});
+
+/** The real services through the runtime: grpcurl with no -proto flag lists, describes and calls each. */
+describe('grpcurl against the running services, by reflection alone', () => {
+  let grpcurlBin: string;
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let standards: RunningService;
+  let persons: RunningService;
+  let clerk: string;
+  const call = async (port: number, command: string[], flags: string[] = []) =>
+    (await run(grpcurlBin, ['-plaintext', '-max-time', '20', ...flags, `127.0.0.1:${port}`, ...command])).stdout;
+
+  beforeAll(async () => {
+    grpcurlBin = (await run('bash', [script], { timeout: 15 * 60_000 })).stdout.trim();
+    db = await freshDatabase('grpcurl');
+    const prefix = topicPrefix('grpcurl');
+    standards = await startService(standardsModule, { env: serviceEnv(db.adminUrl, prefix) });
+    persons = await startService(personsModule, { env: serviceEnv(db.adminUrl, prefix, { YOUFU_STANDARDS_ADDR: `127.0.0.1:${standards.grpcPort}` }) });
+    clerk = await token('clerk', 'li');
+  }, 16 * 60_000);
+  afterAll(async () => {
+    await persons?.stop();
+    await standards?.stop();
+    await db?.drop();
+  });
+
+  const own = ['grpc.health.v1.Health', ...REFLECTION_SERVICES];
+  it('standards: lists only its own services, describes them and answers a call and a health check', async () => {
+    const port = standards.grpcPort;
+    expect((await call(port, ['list'])).trim().split('\n').sort()).toEqual(['youfu.standards.v1.SubsidyStandardService', ...own].sort());
+    expect(await call(port, ['describe', 'youfu.standards.v1.SubsidyStandardService'])).toContain('rpc GetVersion ( .youfu.standards.v1.GetVersionRequest ) returns ( .youfu.standards.v1.GetVersionResponse );');
+    const got = JSON.parse(await call(port, ['youfu.standards.v1.SubsidyStandardService/GetVersion'], ['-H', `authorization: Bearer ${clerk}`, '-d', '{"versionId": "5eed2022-0801-4000-8000-000000000000"}']));
+    expect(got.version).toMatchObject({ id: '5eed2022-0801-4000-8000-000000000000', status: 'VERSION_STATUS_PUBLISHED' });
+    expect(JSON.parse(await call(port, ['grpc.health.v1.Health/Check'], ['-d', '{"service": "youfu.standards.v1.SubsidyStandardService"}']))).toEqual({ status: 'SERVING' });
+  });
+
+  it('persons: lists only its own services, answers a call, and shows a BadRequest with -format-error', async () => {
+    const port = persons.grpcPort;
+    expect((await call(port, ['list'])).trim().split('\n').sort()).toEqual(['youfu.persons.v1.EntitledPersonService', ...own].sort());
+    expect(await call(port, ['describe', 'youfu.persons.v1.EntitledPersonService.ListPersons'])).toContain('is a method:');
+    expect(JSON.parse(await call(port, ['youfu.persons.v1.EntitledPersonService/ListPersons'], ['-H', `authorization: Bearer ${clerk}`, '-d', '{}']))).toEqual({ page: {} });
+    const err = await call(port, ['youfu.persons.v1.EntitledPersonService/GetPerson'], ['-format-error', '-H', `authorization: Bearer ${clerk}`, '-d', '{"personId": "not-a-uuid"}']).then(
+      () => expect.unreachable('the call should fail'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err.code).toBe(64 + grpc.status.INVALID_ARGUMENT);
+    const status = JSON.parse(err.stderr) as { details: { '@type': string; reason?: string; fieldViolations?: { field: string }[] }[] };
+    expect(status.details).toEqual(expect.arrayContaining([
+      expect.objectContaining({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'INVALID_FIELD' }),
+      expect.objectContaining({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [expect.objectContaining({ field: 'personId' })] }),
+    ]));
+    const noToken = await call(port, ['youfu.persons.v1.EntitledPersonService/ListPersons'], ['-format-error', '-d', '{}']).then(() => undefined, (e: { stderr: string }) => e.stderr);
+    expect(JSON.parse(noToken!).details).toEqual([expect.objectContaining({ reason: 'TOKEN_MISSING' })]);
   });
 });

@@ -53,6 +53,7 @@ export function serviceEnv(adminUrl: string, prefix: string, extra: Record<strin
     YOUFU_PG_ADMIN_URL: adminUrl,
     YOUFU_TOPIC_PREFIX: prefix,
     YOUFU_GRPC_PORT: '0',
+    YOUFU_METRICS_PORT: '0',
     YOUFU_KAFKA_BROKERS: testConfig.YOUFU_KAFKA_BROKERS.join(','),
     YOUFU_TEMPORAL_ADDRESS: testConfig.YOUFU_TEMPORAL_ADDRESS,
     YOUFU_TEMPORAL_NAMESPACE: testConfig.YOUFU_TEMPORAL_NAMESPACE,

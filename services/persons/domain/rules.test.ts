@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idGenerator, makeId } from '../../../test/persons/ids';
+import { idGenerator, makeId } from '../../../test/support/national-ids';
 import { checkChange, type PersonState } from './changes';
 import { eligibility } from './eligibility';
 import { registrationViolations } from './rules';

@@ -1,6 +1,6 @@
 import { isValidDate, parts, type CivilDate } from '../../lib/civil';
 import type { FieldViolation } from '../../lib/errors';
-import { NationalIdError, parseNationalId } from './national-id';
+import { NationalIdError, parseNationalId } from '../../lib/national-id';
 import type { Attributes, Registration } from './types';
 
 /** Registration rules that need no I/O: ID number, its cross-checks, attributes per category. */

@@ -1,5 +1,5 @@
 import type { CivilDate, YearMonth } from '../../lib/civil';
-import type { Gender } from './national-id';
+import type { Gender } from '../../lib/national-id';
 
 /** Domain vocabulary of the persons service (string unions; the wire layer maps proto enums). */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idGenerator, makeId, mod11_2 } from '../../../test/persons/ids';
+import { idGenerator, makeId, mod11_2 } from '../../test/support/national-ids';
 import { checkCharacter, NationalIdError, parseNationalId } from './national-id';
 
 const TODAY = '2024-06-30';

@@ -1,4 +1,4 @@
-import { fromParts, isValidDate, type CivilDate } from '../../lib/civil';
+import { fromParts, isValidDate, type CivilDate } from './civil';
 
 /** GB 11643-1999 ID rules (18 characters). Pure: no I/O, the caller passes today's date. */
 

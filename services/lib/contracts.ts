@@ -1,0 +1,23 @@
+/**
+ * The event contracts of every topic, declared once: the topic name and the CloudEvents type of each
+ * payload (its protobuf full name). Publishers enqueue with them; consumers import the same
+ * declarations instead of naming topics and types again.
+ */
+import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
+import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
+import { eventType } from './kafka';
+
+/** `youfu.standards.v1`: published standards versions (aggregate: the version id). */
+export const standardsEvents = {
+  topic: 'youfu.standards.v1',
+  versionPublished: eventType('youfu.standards.v1.VersionPublished', VersionPublished),
+} as const;
+
+/** `youfu.persons.v1`: the registry (aggregate: the pseudonymous person id; masked ID numbers only). */
+export const personsEvents = {
+  topic: 'youfu.persons.v1',
+  personRegistered: eventType('youfu.persons.v1.PersonRegistered', PersonRegistered),
+  personChanged: eventType('youfu.persons.v1.PersonChanged', PersonChanged),
+  personStatusChanged: eventType('youfu.persons.v1.PersonStatusChanged', PersonStatusChanged),
+  benefitChanged: eventType('youfu.persons.v1.BenefitChanged', BenefitChanged),
+} as const;
