@@ -17,7 +17,7 @@ export const workflowsWorker: WorkerModule = {
   taskQueue: 'workflows',
   workflowsPath: path.join(here, 'index.ts'),
   workflowBundlePath: WORKFLOW_BUNDLE,
-  defaultMetricsPort: 51060,
+  defaultMetricsPort: 8235,
 };
 
 /** Starts the workflows worker in this process (npm start, tests); overrides pick the queue and sources. */
