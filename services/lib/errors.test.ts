@@ -17,3 +17,13 @@ describe('errors', () => {
     expect(isTransient(new TypeError('undefined is not a function'))).toBe(false);
   });
 });
+
+describe('control characters', () => {
+  it('names every string field holding one, deep in the request; tab and newline pass', async () => {
+    const { controlCharacters, parseInput } = await import('./errors');
+    const req = { title: 'ok\ttab\nnewline', rows: [{ note: 'a\u0000b' }, { note: 'fine' }], payee: { bank: '\u001b[31m' }, raw: new Uint8Array([0]) };
+    expect(controlCharacters(req).map((v) => v.field)).toEqual(['rows[0].note', 'payee.bank']);
+    expect(() => parseInput(z.unknown(), req)).toThrow(expect.objectContaining({ kind: 'INVALID_ARGUMENT', reason: 'CONTROL_CHARACTER' }));
+    expect(parseInput(z.object({ title: z.string() }), { title: 'ok\ttab\nnewline' })).toEqual({ title: 'ok\ttab\nnewline' });
+  });
+});

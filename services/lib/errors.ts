@@ -73,8 +73,36 @@ export function fromZodError(err: ZodError, prefix: ReadonlyArray<PropertyKey> =
   return new AppError('INVALID_ARGUMENT', 'INVALID_FIELD', message, violations);
 }
 
-/** Parses request input with zod; a failure is INVALID_ARGUMENT with field paths under `prefix`. */
+/** C0 control characters (and DEL) other than tab, newline and carriage return: PostgreSQL refuses U+0000, and none belongs in our text. */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** Every string in `input` (deeply, arrays and plain objects) holding a control character, as a field violation. */
+export function controlCharacters(input: unknown, prefix: ReadonlyArray<PropertyKey> = []): FieldViolation[] {
+  const out: FieldViolation[] = [];
+  const walk = (v: unknown, path: PropertyKey[]) => {
+    if (typeof v === 'string') {
+      if (CONTROL.test(v)) out.push({ field: fieldPath(path) || '(request)', description: 'must not contain control characters (U+0000–U+001F other than tab and newline)' });
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && !(v instanceof Date)) {
+      for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+    }
+  };
+  walk(input, [...prefix]);
+  return out;
+}
+
+/** Refuses input holding control characters: INVALID_ARGUMENT `CONTROL_CHARACTER`, naming each field. */
+export function assertNoControlCharacters(input: unknown, prefix: ReadonlyArray<PropertyKey> = []): void {
+  const violations = controlCharacters(input, prefix);
+  if (violations.length) throw new AppError('INVALID_ARGUMENT', 'CONTROL_CHARACTER', violations.map((v) => `${v.field}: ${v.description}`).join('; '), violations);
+}
+
+/**
+ * Parses request input with zod; a failure is INVALID_ARGUMENT with field paths under `prefix`.
+ * Strings holding control characters are refused first (`CONTROL_CHARACTER`), whatever the schema.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefix: ReadonlyArray<PropertyKey> = []): z.output<S> {
+  assertNoControlCharacters(input, prefix);
   const r = schema.safeParse(input);
   if (!r.success) throw fromZodError(r.error, prefix);
   return r.data;

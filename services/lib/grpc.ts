@@ -5,7 +5,7 @@ import { ZodError } from 'zod';
 import { Status as RpcStatus } from '../../protos/gen/google/rpc/status';
 import { BadRequest, ErrorInfo } from '../../protos/gen/google/rpc/error_details';
 import { authorize, tokenInvalid, type Caller, type Delegation, type Policy, type Verifier } from './auth';
-import { AppError, fromZodError, isTransient, type FieldViolation } from './errors';
+import { AppError, assertNoControlCharacters, fromZodError, isTransient, type FieldViolation } from './errors';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { addReflection, REFLECTION_SERVICES } from './reflection';
@@ -149,8 +149,12 @@ export function errorDetails(err: grpc.ServiceError): { reason?: string; fields:
 /** Async iterable over a client stream's messages. */
 async function* messages<T>(stream: grpc.ServerReadableStream<T, unknown> | grpc.ServerDuplexStream<T, unknown>): AsyncIterable<T> {
   // destroyOnReturn: false — ending the loop (the client half-closed) must not destroy the call,
-  // whose response side is still being written.
-  for await (const m of stream.iterator({ destroyOnReturn: false })) yield m as T;
+  // whose response side is still being written. A malformed message ends the call; control
+  // characters are left to the handler's per-item parsing (an import refuses that record only).
+  for await (const m of stream.iterator({ destroyOnReturn: false })) {
+    if (m === MALFORMED) throw malformed();
+    yield m as T;
+  }
 }
 
 interface RuntimeDeps {
@@ -159,6 +163,38 @@ interface RuntimeDeps {
   metrics?: Metrics;
   admit?: (caller: Caller) => Promise<void>;
   fromCertificate?: (fingerprint256: string) => Promise<Caller | undefined>;
+  /** Told of every UNAVAILABLE answer, so health need not wait for its next probe. */
+  onUnavailable?: () => void;
+}
+
+/** What a request deserializer yields for bytes that are not the request message. */
+const MALFORMED = Symbol('malformed request');
+const malformed = () => new AppError('INVALID_ARGUMENT', 'MALFORMED_REQUEST', 'the request bytes are not a valid message of this RPC');
+
+/** The definition with deserializers that never throw: undecodable bytes become MALFORMED, refused by the boundary. */
+function tolerant(definition: object): grpc.ServiceDefinition {
+  return Object.fromEntries(
+    Object.entries(definition as Record<string, grpc.MethodDefinition<unknown, unknown>>).map(([k, m]) => [
+      k,
+      {
+        ...m,
+        requestDeserialize: (b: Buffer) => {
+          try {
+            return m.requestDeserialize(b);
+          } catch {
+            return MALFORMED;
+          }
+        },
+      },
+    ]),
+  ) as grpc.ServiceDefinition;
+}
+
+/** A decoded request message, checked: not malformed, and no control characters in any string. */
+function checked(msg: unknown): unknown {
+  if (msg === MALFORMED) throw malformed();
+  assertNoControlCharacters(msg);
+  return msg;
 }
 
 function bearer(md: grpc.Metadata): string | undefined {
@@ -214,6 +250,7 @@ function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedSer
       deps.metrics?.rpcDuration.observe({ method: rpc, code: grpc.status[code] }, Number(process.hrtime.bigint() - started) / 1e9);
     const fail = (err: unknown, ctxLog: Logger, requestId: string, started: bigint) => {
       const se = toServiceError(err, ctxLog, requestId);
+      if (se.code === grpc.status.UNAVAILABLE) deps.onUnavailable?.();
       observe(started, se.code ?? grpc.status.INTERNAL);
       ctxLog.info({ code: grpc.status[se.code ?? 2], reason: se.details }, 'rpc failed');
       return se;
@@ -234,7 +271,7 @@ function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedSer
         })
         .catch((err: unknown) => reject(fail(err, ctxLog, rid || randomUUID(), started)));
     };
-    const input = (call: AnyCall) => (method.requestStream ? messages(call) : call.request);
+    const input = (call: AnyCall) => (method.requestStream ? messages(call) : checked(call.request));
     impl[key] = (method.responseStream
       ? (call: AnyCall) =>
           serve(
@@ -293,6 +330,8 @@ export interface RunningGrpcServer {
   port: number;
   server: grpc.Server;
   health: HealthImplementation;
+  /** Re-evaluates health now (e.g. a dependency just failed). */
+  recheck(): Promise<void>;
   /** Marks NOT_SERVING, stops accepting, lets in-flight calls finish until the deadline, then forces. */
   shutdown(deadlineMs?: number): Promise<void>;
 }
@@ -312,20 +351,30 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
 
   addReflection(server, [...names, 'grpc.health.v1.Health', ...REFLECTION_SERVICES]);
 
+  let stopping = false;
+  const setAll = (s: 'SERVING' | 'NOT_SERVING') => ['', ...names].forEach((n) => health.setStatus(n, s));
+  let checking: Promise<void> | undefined;
+  /** Re-evaluates health now (one check at a time). */
+  const check = () =>
+    (checking ??= (async () => {
+      try {
+        const ok = await opts.healthy();
+        if (!stopping) setAll(ok ? 'SERVING' : 'NOT_SERVING');
+      } finally {
+        checking = undefined;
+      }
+    })());
+
+  // A dependency failing a call turns health NOT_SERVING at once, not at the next probe.
+  const onUnavailable = () => void check();
   for (const b of opts.bindings) {
-    server.addService(b.definition as grpc.ServiceDefinition, wrap(b, opts));
+    server.addService(tolerant(b.definition as object), wrap(b, { ...opts, onUnavailable }));
   }
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${opts.host}:${opts.port}`, serverCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
 
-  let stopping = false;
-  const setAll = (s: 'SERVING' | 'NOT_SERVING') => ['', ...names].forEach((n) => health.setStatus(n, s));
-  const check = async () => {
-    if (stopping) return;
-    setAll((await opts.healthy()) ? 'SERVING' : 'NOT_SERVING');
-  };
   await check();
   const timer = setInterval(() => void check(), opts.healthIntervalMs ?? 5000);
   timer.unref();
@@ -334,6 +383,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     port,
     server,
     health,
+    recheck: check,
     async shutdown(deadlineMs = 10_000) {
       stopping = true;
       clearInterval(timer);

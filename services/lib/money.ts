@@ -1,4 +1,5 @@
 /** Money is integer fen (bigint). These are the only rounding rules in Youfu. */
+import { AppError } from './errors';
 
 /** round_half_up(n / d) for non-negative n and positive d, in integers. */
 export function divRoundHalfUp(n: bigint, d: bigint): bigint {
@@ -20,4 +21,34 @@ export function formatYuan(fen: bigint): string {
   const neg = fen < 0n;
   const abs = neg ? -fen : fen;
   return `${neg ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+}
+
+/**
+ * Plausible ranges of money and index inputs, checked at the edge (services' zod schemas), so no
+ * amount a person could not be paid reaches arithmetic or the database. All in fen.
+ */
+export const LIMITS = {
+  /** An annual (or per-service-year) standard amount: ≤ 10,000,000 yuan. */
+  annualFen: 1_000_000_000n,
+  /** A monthly amount (a wage, a benefit): ≤ 1,000,000 yuan. */
+  monthlyFen: 100_000_000n,
+  /** A yearly index value (an average wage or income of a year): ≤ 12,000,000 yuan. */
+  indexFen: 1_200_000_000n,
+  /** A rounding unit: ≤ 1,000 yuan. */
+  unitFen: 100_000n,
+  /** A share or a raise in basis points: ≤ 100,000 bp (1,000%). */
+  basisPoints: 100_000,
+} as const;
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * `fen` if it lies within ±`limit` (default: int64), else INVALID_ARGUMENT `OUT_OF_RANGE` on
+ * `field`: arithmetic on fen never reaches the database out of range.
+ */
+export function checkedFen(fen: bigint, field: string, limit = INT64_MAX): bigint {
+  if (fen > limit || fen < -limit) {
+    throw new AppError('INVALID_ARGUMENT', 'OUT_OF_RANGE', `${field}: ${fen} fen is out of range (|x| ≤ ${limit})`, [{ field, description: `out of range (|x| ≤ ${limit} fen)` }]);
+  }
+  return fen;
 }

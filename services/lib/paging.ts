@@ -1,5 +1,6 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { invalidArgument } from './errors';
+import { AppError } from './errors';
 
 /** Page size when a request leaves it 0, and the largest allowed. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -11,17 +12,45 @@ export const pageRequest = z
   .optional()
   .transform((p) => ({ size: p?.pageSize || DEFAULT_PAGE_SIZE, token: p?.pageToken ?? '' }));
 
-/** Opaque page token for a keyset cursor. */
-export const encodeCursor = (c: unknown): string => Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
+/** Development key of page-token MACs; the runtime sets the configured one (YOUFU_PAGE_TOKEN_KEY). */
+export const DEV_PAGE_TOKEN_KEY = 'youfu-local-development-page-token-key';
+let macKey = Buffer.from(DEV_PAGE_TOKEN_KEY);
 
-/** Decodes a token written by `encodeCursor` with `schema`; a foreign or tampered one is INVALID_ARGUMENT. */
+/** Sets the key page tokens are signed with (every instance of a service must share it). */
+export function setPageTokenKey(key: string): void {
+  macKey = Buffer.from(key);
+}
+
+const mac = (body: string) => createHmac('sha256', macKey).update(body).digest().subarray(0, 16);
+const badToken = () =>
+  new AppError('INVALID_ARGUMENT', 'BAD_PAGE_TOKEN', 'page.pageToken: not a token from a previous response', [
+    { field: 'page.pageToken', description: 'not a token from a previous response' },
+  ]);
+
+/** Opaque, tamper-evident page token for a keyset cursor: base64url(JSON) + '.' + a truncated HMAC-SHA256. */
+export function encodeCursor(c: unknown): string {
+  const body = Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
+  return `${body}.${mac(body).toString('base64url')}`;
+}
+
+/**
+ * Decodes a token written by `encodeCursor` and checks its values with `schema` (types, ranges,
+ * lengths, before any of them reaches SQL); a foreign, forged or tampered one is INVALID_ARGUMENT
+ * `BAD_PAGE_TOKEN`.
+ */
 export function decodeCursor<S extends z.ZodType>(schema: S, token: string): z.output<S> | undefined {
   if (!token) return undefined;
+  const [body = '', tag = '', extra] = token.split('.');
+  const given = Buffer.from(tag, 'base64url');
+  const want = mac(body);
+  if (extra !== undefined || given.length !== want.length || !timingSafeEqual(given, want)) throw badToken();
   try {
-    return schema.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+    const r = schema.safeParse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
+    if (r.success) return r.data;
   } catch {
-    throw invalidArgument('page.pageToken', 'not a token from a previous response');
+    /* not JSON */
   }
+  throw badToken();
 }
 
 /**

@@ -16,6 +16,7 @@ import { DEV, devPrivateKey, keyResolver, parsePrivateKey } from './keys';
 import { createLogger, type Logger } from './log';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { OutboxRelay } from './outbox';
+import { DEV_PAGE_TOKEN_KEY, setPageTokenKey } from './paging';
 import { AesGcmCodec, createTemporalClient, startTemporalWorker } from './temporal';
 
 const optionalFile = z.string().min(1).optional();
@@ -54,6 +55,8 @@ const serviceEnv = {
    * migration job); `false`: serve without the admin URL. Default `true`, in production `false`.
    */
   YOUFU_MIGRATE: z.enum(['true', 'false', 'only']).optional(),
+  /** Key of the MACs that make page tokens tamper-evident; the same for every instance of a service. */
+  YOUFU_PAGE_TOKEN_KEY: secret(DEV_PAGE_TOKEN_KEY, z.string().min(32)),
   /** How often the health service re-checks the database, ms. */
   YOUFU_HEALTH_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   /** Server TLS: certificate chain and key (PEM files). Without them the port is plaintext. */
@@ -204,6 +207,7 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
       return { name: mod.name, grpcPort: 0, metricsPort: 0, pool, stop: stops.all };
     }
     const tls = readTls(cfg);
+    setPageTokenKey(cfg.YOUFU_PAGE_TOKEN_KEY);
 
     const kafka = createKafka(cfg.YOUFU_KAFKA_BROKERS, `youfu-${mod.name}`, log);
     const codec = AesGcmCodec.fromConfig(cfg.YOUFU_PAYLOAD_KEYS);
@@ -245,6 +249,8 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
       healthIntervalMs: cfg.YOUFU_HEALTH_INTERVAL_MS,
     });
     stops.push(() => grpcServer.shutdown());
+    // A connection of the pool failing turns health NOT_SERVING at once.
+    pool.on('error', () => void grpcServer.recheck());
     const m = await serveMetrics(metrics, cfg.YOUFU_GRPC_HOST, cfg.YOUFU_METRICS_PORT ?? (cfg.YOUFU_GRPC_PORT === 0 ? 0 : grpcServer.port + 1000), () => pingDb(pool));
     stops.push(() => m.close());
     log.info({ grpcPort: grpcServer.port, metricsPort: m.port, tls: tls ? (tls.clientCa ? 'mtls' : 'tls') : 'off' }, 'service started');

@@ -331,7 +331,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
       const month = parseInput(yearMonth, req.month, ['month']);
       const { personId } = parseInput(z.object({ personId: z.union([z.literal(''), uuid]) }), req);
       const page = parseInput(pageRequest, req.page, ['page']);
-      const after = decodeCursor(z.object({ id: z.string().regex(/^\d+$/) }), page.token);
+      const after = decodeCursor(z.object({ id: z.string().regex(/^\d{1,18}$/) }), page.token);
       const r = await store.payrollLines(pool, month, personId || null, after?.id ?? null, page.size + 1);
       const { items: shown, nextPageToken } = pageOf(r.rows, page.size, (last) => ({ id: String(last.id) }));
       const ids = await shownIds([...new Set(shown.map((l) => l.person_id))], ctx.caller);

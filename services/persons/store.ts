@@ -1,4 +1,5 @@
 /** SQL of the persons schema. Throws only AppErrors of its own meaning (never gRPC statuses). */
+import { failedPrecondition } from '../lib/errors';
 import { addMonths, type YearMonth } from '../lib/civil';
 import type { Queryable, Tx } from '../lib/db';
 import type { PeriodDraft, PeriodTerms } from './domain/benefits';
@@ -61,14 +62,22 @@ export interface NewChange {
   recordCount?: number;
 }
 
+/** Inserts a change request; a second pending change of one person is FAILED_PRECONDITION `PENDING_CHANGE_EXISTS`. */
 export async function insertChange(q: Queryable, c: NewChange): Promise<ChangeRow> {
-  const r = await q.query<ChangeRow>(
-    `INSERT INTO change_requests (id, kind, status, person_id, id_masked, base_version, effective_date, summary, payload_enc,
-       proposed_by, proposed_via, import_key, record_count)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
-    [c.id, c.kind, c.status, c.personId, c.idMasked, c.baseVersion, c.effectiveDate, c.summary, c.payloadEnc, c.proposedBy, c.proposedVia, c.importKey ?? null, c.recordCount ?? 0],
-  );
-  return r.rows[0]!;
+  try {
+    const r = await q.query<ChangeRow>(
+      `INSERT INTO change_requests (id, kind, status, person_id, id_masked, base_version, effective_date, summary, payload_enc,
+         proposed_by, proposed_via, import_key, record_count)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+      [c.id, c.kind, c.status, c.personId, c.idMasked, c.baseVersion, c.effectiveDate, c.summary, c.payloadEnc, c.proposedBy, c.proposedVia, c.importKey ?? null, c.recordCount ?? 0],
+    );
+    return r.rows[0]!;
+  } catch (err) {
+    if ((err as { constraint?: string }).constraint === 'change_requests_one_pending_per_person') {
+      throw failedPrecondition('PENDING_CHANGE_EXISTS', 'this person already has a pending change; approve or reject it first');
+    }
+    throw err;
+  }
 }
 
 export async function getChange(q: Queryable, id: string, lock = false): Promise<ChangeRow | undefined> {

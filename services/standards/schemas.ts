@@ -1,4 +1,5 @@
 /** Request validation (zod): every handler parses its request here first; failures are INVALID_ARGUMENT with field paths. */
+import { LIMITS } from '../lib/money';
 import { z } from 'zod';
 import { entitlementAttributes } from '../lib/entitlement';
 import { pageRequest } from '../lib/paging';
@@ -20,8 +21,7 @@ const revision = z.bigint('required').positive('must be the revision you last re
 const text = (max: number) => z.string().trim().max(max);
 const requiredText = (max: number) => text(max).min(1, 'required');
 const fen = z.object({ fen: z.bigint() }, { error: 'required' }).transform((m) => m.fen);
-const positiveFen = fen.refine((f) => f > 0n, 'must be > 0 fen');
-const bp = z.number().int();
+const bp = z.number().int().min(-LIMITS.basisPoints).max(LIMITS.basisPoints);
 
 const rowKeyShape = z.object({
   category: requiredEnum(enums.category),
@@ -105,8 +105,8 @@ const indexationRule = z
     gradeTo: z.number().int(),
     change: z.union(
       [
-        z.object({ $case: z.literal('raiseBasisPoints'), value: bp.gt(-10_000).max(100_000) }),
-        z.object({ $case: z.literal('increment'), value: fen.refine((f) => f !== 0n, 'must not be 0') }),
+        z.object({ $case: z.literal('raiseBasisPoints'), value: z.number().int().gt(-10_000).max(LIMITS.basisPoints) }),
+        z.object({ $case: z.literal('increment'), value: fen.refine((f) => f !== 0n && f <= LIMITS.annualFen && f >= -LIMITS.annualFen, `must not be 0, and |x| ≤ ${LIMITS.annualFen} fen`) }),
       ],
       { error: 'exactly one change is required (raiseBasisPoints or increment)' },
     ),
@@ -133,7 +133,7 @@ export const proposeIndexedDraftRequest = (defaultUnitFen: bigint) =>
       .object({ fen: z.bigint() })
       .optional()
       .transform((m) => (m && m.fen !== 0n ? m.fen : defaultUnitFen))
-      .refine((f) => f > 0n, 'must be > 0 fen'),
+      .refine((f) => f > 0n && f <= LIMITS.unitFen, `must be > 0 and ≤ ${LIMITS.unitFen} fen`),
   });
 
 export const correctPublishedVersionRequest = z.object({ versionId, title: text(300), documentNumber: text(200), source: text(500) });
@@ -147,7 +147,7 @@ export const listVersionsRequest = z.object({
   status: optionalEnum(enums.status),
   page: pageRequest,
 });
-export const versionCursor = z.object({ effectiveFrom: z.string().refine(isValidDate), id: z.string().uuid() });
+export const versionCursor = z.object({ effectiveFrom: z.string().regex(/^(19|2\d)\d\d-\d\d-\d\d$/).refine(isValidDate), id: z.string().uuid() });
 
 const cityCode = z.string().refine(isCityCode, 'must be a city code xxxx00');
 
@@ -155,7 +155,7 @@ export const setIndexValueRequest = z.object({
   kind: requiredEnum(enums.index),
   cityCode,
   year: z.number().int().min(1949).max(9999),
-  value: positiveFen,
+  value: fen.refine((f) => f > 0n && f <= LIMITS.indexFen, `must be > 0 and ≤ ${LIMITS.indexFen} fen (a yearly index value)`),
   expectedRevision: z.bigint().min(0n, 'must be 0 (new) or the revision you last read'),
 });
 
@@ -164,7 +164,7 @@ export const listIndexValuesRequest = z.object({
   cityCode: z.union([z.literal(''), cityCode]),
   page: pageRequest,
 });
-export const indexCursor = z.object({ kind: z.enum(INDEX_KINDS), cityCode: z.string(), year: z.number().int() });
+export const indexCursor = z.object({ kind: z.enum(INDEX_KINDS), cityCode: z.string().regex(/^\d{6}$/), year: z.number().int().min(1900).max(2999) });
 
 const identity = entitlementAttributes
   .superRefine((a, ctx) => report(ctx, identityProblems(a)));

@@ -37,6 +37,7 @@ describe('bulk import (client stream, one change request, idempotent)', () => {
     expect(rejected).toHaveLength(100);
     for (const r of rejected) expect(r.reason).toBe(data.bad.get(r.row));
     expect(rejected.find((r) => r.reason === 'GRADE_OUT_OF_RANGE')!.field).toBe('person.identities[0].attributes.disabilityGrade');
+    expect(rejected.find((r) => r.reason === 'CONTROL_CHARACTER')!.field).toBe('person.payee.bank');
     expect(summary).toMatchObject({ accepted: N - 100, rejected: 100, complete: true });
     expect(summary!.change).toMatchObject({ status: ChangeStatus.CHANGE_STATUS_PROPOSED, recordCount: N - 100, importKey: 'census-2023.csv#sha256:1' });
     changeId = summary!.change!.changeId;

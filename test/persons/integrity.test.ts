@@ -180,6 +180,17 @@ describe('persons: exactly once under concurrency, late changes', () => {
     expect(all).toHaveLength(n.rows[0]!.n);
   });
 
+  it('fifty proposals on one person at once: one is pending, the others refused PENDING_CHANGE_EXISTS', async () => {
+    const p = await register(gen({ region: '440106' }), 6);
+    const outcomes = await settle(
+      Array.from({ length: 50 }, () => stack.client.proposeChange({ personId: p.personId, expectedVersion: p.version, change: { $case: 'recompute', value: { effectiveDate: pbDate('2022-12-01') } } }, clerk)),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes.filter((x) => x.status === 'rejected')) expect(await failure(Promise.reject((o as PromiseRejectedResult).reason))).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, reason: 'PENDING_CHANGE_EXISTS' });
+    const pending = await stack.persons.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM change_requests WHERE person_id = $1 AND status = 'PROPOSED'", [p.personId]);
+    expect(pending.rows[0]!.n).toBe(1);
+  });
+
   it('keeps no clear ID number, name or account number in any table, outbox and audit included', async () => {
     const tables = await stack.persons.pool.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1");
     expect(tables.rows.map((r) => r.t)).toEqual(expect.arrayContaining(['audit_log', 'change_requests', 'outbox', 'payroll_lines', 'persons', 'staged_persons']));

@@ -245,10 +245,17 @@ describe('persons: register → approve → benefits → payroll → changes →
     expect(f).toMatchObject({ code: grpc.status.ABORTED, reason: 'STALE_VERSION' });
     const current = (await stack.client.getPerson({ personId: persons.A!.personId }, clerk)).person!;
     const first = await stack.client.proposeChange({ personId: current.personId, expectedVersion: current.version, change: { $case: 'changePayee', value: { payee: { bank: '建设银行', accountNumber: '6217000000000000002', accountName: '张三' } } } }, clerk);
-    const second = await stack.client.proposeChange({ personId: current.personId, expectedVersion: current.version, change: { $case: 'recompute', value: { effectiveDate: pbDate('2023-01-01') } } }, clerk);
+    // One open money change per person: a second proposal is refused at once instead of waiting to fail as stale.
+    const second = await failure(stack.client.proposeChange({ personId: current.personId, expectedVersion: current.version, change: { $case: 'recompute', value: { effectiveDate: pbDate('2023-01-01') } } }, clerk));
+    expect(second).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, reason: 'PENDING_CHANGE_EXISTS' });
     await stack.client.approveChange({ changeId: first.change!.changeId, note: '' }, approver);
-    const g = await failure(stack.client.approveChange({ changeId: second.change!.changeId, note: '' }, approver));
+    // A proposal overtaken by a direct contact update is stale at approval, and can still be rejected.
+    const b = (await stack.client.getPerson({ personId: persons.B!.personId }, clerk)).person!;
+    const pending = await stack.client.proposeChange({ personId: b.personId, expectedVersion: b.version, change: { $case: 'recompute', value: { effectiveDate: pbDate('2023-01-01') } } }, clerk);
+    await stack.client.updateContact({ personId: b.personId, expectedVersion: b.version, contact: { phone: '13800000000', address: '广州市' } }, clerk);
+    const g = await failure(stack.client.approveChange({ changeId: pending.change!.changeId, note: '' }, approver));
     expect(g).toMatchObject({ code: grpc.status.ABORTED, reason: 'STALE_VERSION' });
+    await stack.client.rejectChange({ changeId: pending.change!.changeId, reason: 'stale' }, approver);
   });
 
   it('death in month M: paid through M, nothing after, the funeral subsidy in the next payroll to the next of kin', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeServiceClient, ProbeServiceService, type EchoResponse } from '../../protos/gen/youfu/devtest/v1/probe';
 import { signToken } from '../../services/lib/auth';
 import { devToken } from '../../services/lib/dev-issuer';
-import { bearerMetadata, createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
+import { bearerMetadata, createUnaryClient, errorDetails, type UnaryClient } from '../../services/lib/grpc';
 import { devPrivateKey } from '../../services/lib/keys';
 import { startService, type RunningService } from '../../services/lib/runtime';
 import { probeModule } from '../fixtures/probe';
@@ -104,6 +104,33 @@ describe('gRPC runtime: health, reflection, auth, error boundary', () => {
     const dup = await failure(client.record({ aggregateId: agg, seq: 1n }, clerk));
     expect(dup.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(dup.reason).toBe('DUPLICATE_SEQ');
+  });
+
+  it('refuses undecodable request bytes as INVALID_ARGUMENT MALFORMED_REQUEST, unary and streaming', async () => {
+    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+    const md = bearerMetadata(await token('clerk'));
+    const id = (b: Buffer) => b;
+    for (const bytes of [Buffer.from([0x0a, 0xff]), Buffer.from([0x0f]), Buffer.from([0x12, 0x05, 0x01])]) {
+      const err = await new Promise<grpc.ServiceError>((resolve) =>
+        raw.makeUnaryRequest(ProbeServiceService.record.path, id, id, bytes, md, (e) => resolve(e!)),
+      );
+      expect({ code: err.code, reason: errorDetails(err).reason }).toEqual({ code: grpc.status.INVALID_ARGUMENT, reason: 'MALFORMED_REQUEST' });
+    }
+    const stream = raw.makeBidiStreamRequest(ProbeServiceService.echo.path, id, id, bearerMetadata(await token('auditor')));
+    const ended = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
+    stream.on('data', () => undefined);
+    stream.write(Buffer.from([0x0a, 0xff]));
+    const err = await ended;
+    expect({ code: err.code, reason: errorDetails(err).reason }).toEqual({ code: grpc.status.INVALID_ARGUMENT, reason: 'MALFORMED_REQUEST' });
+    raw.close();
+  });
+
+  it('refuses control characters in any string field, naming it, and writes nothing', async () => {
+    const clerk = await token('clerk');
+    const agg = `${crypto.randomUUID().slice(0, 35)}\u0000`;
+    const f = await failure(client.record({ aggregateId: agg, seq: 1n }, clerk));
+    expect(f).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, reason: 'CONTROL_CHARACTER', fields: ['aggregateId'] });
+    expect((await svc.pool.query('SELECT 1 FROM probe_rows WHERE aggregate_id = $1', [agg.replace('\u0000', '')])).rowCount).toBe(0);
   });
 
   it('streams both ways: answers every message, also after the client half-closes', async () => {

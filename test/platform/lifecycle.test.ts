@@ -63,6 +63,27 @@ describe('service lifecycle', () => {
     }
   });
 
+  it('turns NOT_SERVING on the first call that finds the database gone, not at the next probe', async () => {
+    const url = new URL(serviceUrl(db.adminUrl, 'probe', DEV_PG_PASSWORD));
+    const proxy = await tcpProxy(url.hostname, Number(url.port));
+    url.port = String(proxy.port);
+    // A probe interval far beyond the test: only the failed call can change health.
+    const svc = await startService(probeModule, { env: serviceEnv(db.adminUrl, topicPrefix('health-now'), { YOUFU_PG_URL: url.toString(), YOUFU_HEALTH_INTERVAL_MS: '3600000' }) });
+    const client = createUnaryClient(ProbeServiceService, `127.0.0.1:${svc.grpcPort}`);
+    try {
+      const address = `127.0.0.1:${svc.grpcPort}`;
+      expect(await healthOf(address)).toBe('SERVING');
+      await proxy.cut();
+      const f = await client.record({ aggregateId: crypto.randomUUID(), seq: 1n }, await token('clerk')).then(() => undefined, (e: grpc.ServiceError) => e.code);
+      expect(f).toBe(grpc.status.UNAVAILABLE);
+      await eventually(async () => ((await healthOf(address)) === 'NOT_SERVING' ? true : undefined), 10_000, 'NOT_SERVING');
+    } finally {
+      client.close();
+      await svc.stop();
+      await proxy.close();
+    }
+  });
+
   it('stops gracefully on SIGTERM: exits 0 with every committed event published', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../fixtures/probe-main.ts')], {

@@ -46,6 +46,7 @@ describe('production mode', () => {
       YOUFU_SERVICE_KEY: path.join(dir, 'probe.jwk.json'),
       YOUFU_PAYLOAD_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       YOUFU_PG_PASSWORD: password,
+      YOUFU_PAGE_TOKEN_KEY: randomBytes(32).toString('base64'),
       YOUFU_PG_URL: serviceUrl(db.adminUrl, 'probe', password),
     };
   });

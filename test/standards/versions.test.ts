@@ -15,6 +15,7 @@ import {
 } from '../../protos/gen/youfu/standards/v1/standards';
 import { eventually, testConfig, token } from '../support/env';
 import { failure } from '../support/grpc';
+import { LIMITS } from '../../services/lib/money';
 import { attrs, CAUSE, date, DOMAIN_TABLES, halfUp, SURVIVOR, snapshot, startStandards, type Standards } from './support';
 
 const NATIONAL_2021 = '5eed2021-0801-4000-8000-000000000000';
@@ -385,6 +386,19 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
       await refused(() => s.client.createDraft(draftRequest(), approver), grpc.status.PERMISSION_DENIED, 'ROLE_NOT_ALLOWED');
       await refused(() => s.client.approveVersion({ versionId: draft.id, expectedRevision: draft.revision }, clerk), grpc.status.PERMISSION_DENIED, 'ROLE_NOT_ALLOWED');
       await refused(() => s.client.setIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2022, value: { fen: 1n }, expectedRevision: 0n }, approver), grpc.status.PERMISSION_DENIED);
+    });
+
+    it('implausible amounts: beyond the documented ranges at the edge, and an indexed result beyond them as OUT_OF_RANGE', async () => {
+      const INT64_MAX = 2n ** 63n - 1n;
+      await refused(() => s.client.upsertDraftRows({ versionId: draft.id, expectedRevision: draft.revision, rows: [martyr(LIMITS.annualFen + 1n)] }, clerk), grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', [
+        'rows[0].annualAmount.fen',
+      ]);
+      await refused(() => s.client.setIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2022, value: { fen: INT64_MAX }, expectedRevision: 0n }, clerk), grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', ['value']);
+      const all = (change: IndexationRule['change']): IndexationRule[] => [{ category: Category.CATEGORY_MARTYR_SURVIVOR, cause: 0, gradeFrom: 0, gradeTo: 0, change }];
+      const indexed = (change: IndexationRule['change']) => s.client.proposeIndexedDraft({ baseVersionId: NATIONAL_2022, effectiveFrom: date('2025-08-01'), title: 't', documentNumber: '', source: 's', rules: all(change) }, clerk);
+      await refused(() => indexed({ $case: 'increment', value: { fen: INT64_MAX - 5n } }), grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', ['rules[0].change.value']);
+      await refused(() => indexed({ $case: 'raiseBasisPoints', value: 2_000_000 }), grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', ['rules[0].change.value']);
+      await refused(() => indexed({ $case: 'increment', value: { fen: LIMITS.annualFen } }), grpc.status.INVALID_ARGUMENT, 'OUT_OF_RANGE', ['rules[0]']);
     });
 
     it('other malformed requests: unknown version, duplicate keys, overlapping indexation rules, a row of the wrong kind', async () => {

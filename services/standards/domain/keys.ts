@@ -2,6 +2,7 @@
 
 export { CATEGORIES, CAUSES, PERIODS, MAX_ILLNESS_GRADE } from '../../lib/entitlement';
 export type { Category, Cause } from '../../lib/entitlement';
+import { LIMITS } from '../../lib/money';
 import type { Category, Cause, EnlistmentPeriod } from '../../lib/entitlement';
 import { MAX_ILLNESS_GRADE } from '../../lib/entitlement';
 export type Period = EnlistmentPeriod;
@@ -112,6 +113,7 @@ export function rowProblems(r: Row): Problem[] {
   if (r.rule.kind !== want) out.push({ path: ['rule'], message: `${describeKey(r.key)} takes a ${want} rule, not ${r.rule.kind}` });
   else if (isAmountRule(r.rule)) {
     if (r.rule.fen <= 0n) out.push({ path: RULE_VALUE_PATH[r.rule.kind], message: 'amount must be > 0 fen' });
+    else if (r.rule.fen > LIMITS.annualFen) out.push({ path: RULE_VALUE_PATH[r.rule.kind], message: `amount must be ≤ ${LIMITS.annualFen} fen (10,000,000 yuan)` });
   } else if (r.rule.bp < 1 || r.rule.bp > 10_000) {
     out.push({ path: RULE_VALUE_PATH[r.rule.kind], message: 'share must be 1..10000 basis points' });
   }
