@@ -23,6 +23,8 @@ describe('control characters', () => {
     const { controlCharacters, parseInput } = await import('./errors');
     const req = { title: 'ok\ttab\nnewline', rows: [{ note: 'a\u0000b' }, { note: 'fine' }], payee: { bank: '\u001b[31m' }, raw: new Uint8Array([0]) };
     expect(controlCharacters(req).map((v) => v.field)).toEqual(['rows[0].note', 'payee.bank']);
+    // A ts-proto oneof ({ $case, value }) is named by its case, as the proto field is.
+    expect(controlCharacters({ change: { $case: 'suspend', value: { reason: 'x\u0000' } } }).map((v) => v.field)).toEqual(['suspend.reason']);
     expect(() => parseInput(z.unknown(), req)).toThrow(expect.objectContaining({ kind: 'INVALID_ARGUMENT', reason: 'CONTROL_CHARACTER' }));
     expect(parseInput(z.object({ title: z.string() }), { title: 'ok\ttab\nnewline' })).toEqual({ title: 'ok\ttab\nnewline' });
   });

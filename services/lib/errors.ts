@@ -76,6 +76,9 @@ export function fromZodError(err: ZodError, prefix: ReadonlyArray<PropertyKey> =
 /** C0 control characters (and DEL) other than tab, newline and carriage return: PostgreSQL refuses U+0000, and none belongs in our text. */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
+const isOneof = (v: unknown): v is { $case: string; value: unknown } =>
+  typeof v === 'object' && v !== null && typeof (v as { $case?: unknown }).$case === 'string' && 'value' in v;
+
 /** Every string in `input` (deeply, arrays and plain objects) holding a control character, as a field violation. */
 export function controlCharacters(input: unknown, prefix: ReadonlyArray<PropertyKey> = []): FieldViolation[] {
   const out: FieldViolation[] = [];
@@ -83,6 +86,7 @@ export function controlCharacters(input: unknown, prefix: ReadonlyArray<Property
     if (typeof v === 'string') {
       if (CONTROL.test(v)) out.push({ field: fieldPath(path) || '(request)', description: 'must not contain control characters (U+0000–U+001F other than tab and newline)' });
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (isOneof(v)) walk(v.value, [...path.slice(0, -1), v.$case]); // ts-proto oneof: the proto field is the case
     else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && !(v instanceof Date)) {
       for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
     }

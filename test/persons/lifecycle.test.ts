@@ -124,6 +124,12 @@ describe('persons: register → approve → benefits → payroll → changes →
     expect(f).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, fields: ['person.identities[0].effectiveFrom'] });
     f = await failure(stack.client.proposeRegistration({ person: registration(ids.A) }, clerk));
     expect(f).toMatchObject({ code: grpc.status.ALREADY_EXISTS, reason: 'DUPLICATE_PERSON' });
+    // Nothing half-accepted: what a proposal carries (encrypted or not) is checked when it is proposed, never first at approval.
+    f = await failure(stack.client.proposeRegistration({ person: registration(g, { payee: { bank: '工商\u0000银行', accountNumber: '6222020000000000009', accountName: '某人' } }) }, clerk));
+    expect(f).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, reason: 'CONTROL_CHARACTER', fields: ['person.payee.bank'] });
+    const a = (await stack.client.getPerson({ personId: persons.A!.personId }, clerk)).person!;
+    f = await failure(stack.client.proposeChange({ personId: a.personId, expectedVersion: a.version, change: { $case: 'suspend', value: { effectiveDate: pbDate('2022-10-01'), reason: '失联\u0000' } } }, clerk));
+    expect(f).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, reason: 'CONTROL_CHARACTER', fields: ['suspend.reason'] });
     expect(await count()).toBe(before);
   });
 

@@ -1,6 +1,6 @@
 /** Indexed drafts (domain.md §2 "Raises"): a raise or increment per (category, cause, grade band), rounded half up to a unit. */
-import { AppError, invalidArgument } from '../../lib/errors';
-import { divRoundHalfUp, LIMITS, roundToUnit } from '../../lib/money';
+import { invalidArgument } from '../../lib/errors';
+import { checkedFen, divRoundHalfUp, LIMITS, roundToUnit } from '../../lib/money';
 import { describeKey, isAmountRule, type Category, type Cause, type Problem, type Row, type RowKey } from './keys';
 
 export interface IndexationRule {
@@ -63,7 +63,7 @@ export function indexRows(base: Row[], rules: IndexationRule[], unitFen: bigint)
     if (i < 0 || !isAmountRule(row.rule)) return row;
     used.add(i);
     const fen = applyChange(row.rule.fen, rules[i]!.change, unitFen);
-    if (fen > LIMITS.annualFen) throw new AppError('INVALID_ARGUMENT', 'OUT_OF_RANGE', `rules[${i}]: would make ${describeKey(row.key)} ${fen} fen, beyond ${LIMITS.annualFen}`, [{ field: `rules[${i}]`, description: `the result is beyond ${LIMITS.annualFen} fen` }]);
+    checkedFen(fen, `rules[${i}]`, LIMITS.annualFen);
     if (fen <= 0n) throw invalidArgument(`rules[${i}]`, `would make ${describeKey(row.key)} ${fen} fen; amounts must stay > 0`, 'AMOUNT_NOT_POSITIVE');
     return { key: row.key, rule: { ...row.rule, fen } };
   });
