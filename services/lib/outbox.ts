@@ -69,10 +69,17 @@ export interface RelayOptions {
   topics: string[];
   log: Logger;
   metrics?: Metrics;
+  /** Most rows published in one `sendBatch` (default `RELAY_BATCH_SIZE`). */
   batchSize?: number;
+  /** Most payload + key bytes in one `sendBatch` (default 900 KB, under the broker's 1 MB batch limit). */
+  maxBatchBytes?: number;
+  /** Pause after a batch that was not full, before looking for new rows (ms). */
   pollMs?: number;
   maxBackoffMs?: number;
 }
+
+/** Rows per batch when `RelayOptions.batchSize` is not given. */
+export const RELAY_BATCH_SIZE = 1000;
 
 interface Row {
   seq: bigint;
@@ -96,6 +103,19 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+const MARK_SENT = `UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL
+                    WHERE seq = ANY($1::bigint[]) AND published_at IS NULL`;
+
+/**
+ * Marks the rows `$1` sent and reads the next unpublished rows in `seq` order, in one round trip. The
+ * SELECT sees the table as it was before the UPDATE (one snapshot per statement), so it also skips
+ * `$2`: the rows just marked and the rows still being sent.
+ */
+const MARK_AND_FETCH = `WITH marked AS (${MARK_SENT})
+  SELECT seq, id, topic, aggregate_id, event_type, payload, created_at FROM outbox
+   WHERE published_at IS NULL AND seq <> ALL($2::bigint[])
+   ORDER BY seq LIMIT $3`;
+
 /**
  * Publishes outbox rows to Kafka. Any number of relays may run for one service: they elect a leader
  * with a session-level PostgreSQL advisory lock, and only the leader publishes, strictly in `seq`
@@ -103,6 +123,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * exponential back-off (attempts, next attempt and last error are recorded on the rows), so one
  * aggregate's events never overtake each other. If the leader dies its lock goes with its session and
  * another relay takes over; delivery is at-least-once and consumers de-duplicate by `ce_id`.
+ *
+ * While a full batch is in flight (one `sendBatch` over all topics; sends never overlap, so the
+ * idempotent producer keeps partition order on retries) the same round trip to PostgreSQL marks the
+ * previous batch sent and reads the next one, so the relay waits on the broker, not on the database.
+ * It pauses `pollMs` only after a batch that was not full.
  */
 export class OutboxRelay {
   private producer?: Producer;
@@ -110,6 +135,10 @@ export class OutboxRelay {
   private readonly stop$ = new AbortController();
   private leaderClient?: pg.Client;
   private isLeader = false;
+  /** Seqs of the batch being sent; a failure is recorded on them. */
+  private head: bigint[] = [];
+  /** Seqs sent to Kafka but not yet marked published (marked on the next round trip). */
+  private unmarked: bigint[] = [];
 
   constructor(private readonly o: RelayOptions) {}
 
@@ -171,9 +200,9 @@ export class OutboxRelay {
             continue;
           }
         }
-        const n = await this.publishBatch();
+        await this.drain(this.leaderClient!);
         backoff = 0;
-        if (n === 0) await sleep(pollMs, this.stop$.signal);
+        await sleep(pollMs, this.stop$.signal);
       } catch (err) {
         this.o.metrics?.outboxFailures.inc();
         backoff = Math.min(backoff ? backoff * 2 : 200, this.o.maxBackoffMs ?? 10_000);
@@ -190,6 +219,10 @@ export class OutboxRelay {
     client.on('error', () => void this.dropLeadership());
     await client.connect();
     await client.query(`SET search_path = ${this.o.schema}`);
+    // The relay reads the head of the partial index in seq order. Without fresh statistics (a backlog
+    // that arrived since the last ANALYZE) the planner would rather bitmap-scan and sort every
+    // unpublished row for each batch; this session runs nothing but the relay's statements.
+    await client.query('SET enable_bitmapscan = off');
     const r = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [this.lockKey]);
     if ((r.rows[0] as { ok: boolean }).ok) {
       this.leaderClient = client;
@@ -205,44 +238,101 @@ export class OutboxRelay {
     const c = this.leaderClient;
     this.leaderClient = undefined;
     this.isLeader = false;
+    // Whoever leads next publishes these again (at-least-once; consumers skip repeats).
+    this.head = [];
+    this.unmarked = [];
     this.o.metrics?.outboxLeader.set(0);
     await c?.end().catch(() => undefined);
   }
 
-  private head: bigint[] = [];
+  /** Publishes until a batch is not full. Throws on the first failure (the caller backs off). */
+  private async drain(client: pg.Client): Promise<void> {
+    const limit = this.o.batchSize ?? RELAY_BATCH_SIZE;
+    this.head = [];
+    // Rows sent before an earlier failure are marked first, in the same round trip as the first read.
+    let rows = await this.markAndFetch(client, this.unmarked, this.unmarked, limit);
+    this.o.metrics?.outboxPublished.inc(this.unmarked.length);
+    this.unmarked = [];
+    while (rows.length) {
+      const batch = this.cut(rows);
+      const full = rows.length >= limit || batch.length < rows.length;
+      this.head = batch.map((r) => r.seq);
+      const send = this.send(batch);
+      if (!full) {
+        await send;
+        this.sent();
+        await client.query(MARK_SENT, [this.unmarked]);
+        this.o.metrics?.outboxPublished.inc(this.unmarked.length);
+        this.unmarked = [];
+        return;
+      }
+      const marking = this.unmarked;
+      const [sent, next] = await Promise.allSettled([send, this.markAndFetch(client, marking, [...marking, ...this.head], limit)]);
+      if (next.status === 'fulfilled') {
+        this.o.metrics?.outboxPublished.inc(marking.length);
+        this.unmarked = [];
+      }
+      if (sent.status === 'rejected') throw sent.reason;
+      this.sent();
+      if (next.status === 'rejected') throw next.reason;
+      rows = next.value;
+    }
+    if (this.unmarked.length) {
+      await client.query(MARK_SENT, [this.unmarked]);
+      this.o.metrics?.outboxPublished.inc(this.unmarked.length);
+      this.unmarked = [];
+    }
+  }
 
-  private async publishBatch(): Promise<number> {
-    const client = this.leaderClient!;
-    const { rows } = await client.query<Row>(
-      `SELECT seq, id, topic, aggregate_id, event_type, payload, created_at FROM outbox
-        WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
-      [this.o.batchSize ?? 200],
-    );
-    this.head = rows.map((r) => r.seq);
-    if (!rows.length) return 0;
+  /** The head batch went out: its rows now wait to be marked. */
+  private sent(): void {
+    this.unmarked.push(...this.head);
+    this.head = [];
+  }
+
+  private async markAndFetch(client: pg.Client, mark: bigint[], skip: bigint[], limit: number): Promise<Row[]> {
+    return (await client.query<Row>(MARK_AND_FETCH, [mark, skip, limit])).rows;
+  }
+
+  /** The longest prefix of `rows` within `maxBatchBytes` (at least one row). */
+  private cut(rows: Row[]): Row[] {
+    const max = this.o.maxBatchBytes ?? 900_000;
+    let bytes = 0;
+    for (let i = 0; i < rows.length; i++) {
+      bytes += rows[i]!.payload.length + rows[i]!.aggregate_id.length + 300; // + CloudEvents headers
+      if (bytes > max && i > 0) return rows.slice(0, i);
+    }
+    return rows;
+  }
+
+  private async send(rows: Row[]): Promise<void> {
     const byTopic = new Map<string, { key: string; value: Buffer; headers: ReturnType<typeof ceHeaders> }[]>();
     for (const r of rows) {
       const topic = topicName(this.o.topicPrefix, r.topic);
-      const list = byTopic.get(topic) ?? [];
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
       list.push({
         key: r.aggregate_id,
         value: r.payload,
         headers: ceHeaders({ id: r.id, type: r.event_type, source: this.o.source, subject: r.aggregate_id, time: r.created_at.toISOString() }),
       });
-      byTopic.set(topic, list);
     }
     await this.producer!.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-    await client.query(
-      'UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL WHERE seq = ANY($1)',
-      [this.head],
-    );
-    this.o.metrics?.outboxPublished.inc(rows.length);
-    return rows.length;
   }
 
+  /**
+   * Records the failure on the batch that was being sent, if any. Either way it uses the leader's
+   * connection, so a lost one fails here and the caller gives up the leadership (not relying on the
+   * client's 'error' event alone).
+   */
   private async recordFailure(err: unknown, backoffMs: number): Promise<void> {
-    if (!this.leaderClient || !this.head.length) return;
-    await this.leaderClient.query(
+    const client = this.leaderClient;
+    if (!client) return;
+    if (!this.head.length) {
+      await client.query('SELECT 1');
+      return;
+    }
+    await client.query(
       `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
               next_attempt_at = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
         WHERE seq = ANY($1)`,

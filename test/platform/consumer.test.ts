@@ -21,7 +21,8 @@ describe('consumer failures: poison messages, rejections, database outage', () =
   const kafka = createKafka(testConfig.YOUFU_KAFKA_BROKERS, 'test-consumer', log);
   const producer = createProducer(kafka);
   const rejected = newAggregate();
-  const rules: { reject?: string } = { reject: rejected };
+  const crashing = newAggregate();
+  const rules: { reject?: string; crash?: string } = { reject: rejected, crash: crashing };
   let poisonId = '';
   let consumer: EventConsumer;
   let direct: Pool; // assertions read PostgreSQL directly, not through the proxy the test cuts
@@ -57,23 +58,28 @@ describe('consumer failures: poison messages, rejections, database outage', () =
   });
 
   let n = 0;
-  const send = (aggregateId: string, seq: number, value?: Buffer) => {
-    const id = `evt-${++n}-${aggregateId}`;
-    return producer
-      .send({
-        topic,
-        acks: -1,
-        messages: [{
-          key: aggregateId,
-          value: value ?? Buffer.from(probeRecorded.encode({ aggregateId, seq: BigInt(seq) })),
-          headers: ceHeaders({ id, type: probeRecorded.type, source: '/youfu/test', subject: aggregateId, time: new Date().toISOString() }),
-        }],
-      })
-      .then(() => id);
+  /** One CloudEvent as a Kafka message; `value` replaces the payload, `id` the event id, `key` the key. */
+  const message = (aggregateId: string, seq: number, o: { value?: Buffer; id?: string; key?: string } = {}) => {
+    const id = o.id ?? `evt-${++n}-${aggregateId}`;
+    return {
+      id,
+      key: o.key ?? aggregateId,
+      value: o.value ?? Buffer.from(probeRecorded.encode({ aggregateId, seq: BigInt(seq) })),
+      headers: ceHeaders({ id, type: probeRecorded.type, source: '/youfu/test', subject: aggregateId, time: new Date().toISOString() }),
+    };
   };
+  /** Produces `messages` in one request: one record batch, so the consumer fetches them as one batch. */
+  const sendAll = async (messages: ReturnType<typeof message>[]) => {
+    await producer.send({ topic, acks: -1, messages: messages.map(({ id: _, ...m }) => m) });
+    return messages.map((m) => m.id);
+  };
+  const send = async (aggregateId: string, seq: number, value?: Buffer) => (await sendAll([message(aggregateId, seq, { value })]))[0]!;
   const retries = async () => (await metrics.consumerRetries.get()).values.reduce((a, v) => a + v.value, 0);
   const appliedCount = async (agg: string) =>
     (await direct.query<{ n: number }>('SELECT count(*)::int AS n FROM probe_applied WHERE aggregate_id = $1', [agg])).rows[0]!.n;
+  const appliedSeqs = async (agg: string) =>
+    (await direct.query<{ seq: bigint }>('SELECT seq FROM probe_applied WHERE aggregate_id = $1 ORDER BY applied_order', [agg])).rows.map((r) => Number(r.seq));
+  const deadLetter = (id: string) => eventually(async () => dead.find((m) => headerString(m.headers, 'ce_id') === id), 30_000, `dead letter ${id}`);
 
   it('sends an undecodable message to the DLQ with its reason and moves on', async () => {
     const agg = newAggregate();
@@ -103,6 +109,46 @@ describe('consumer failures: poison messages, rejections, database outage', () =
     await eventually(async () => (poisonLetters() === 2 ? true : undefined), 30_000, 'poison dead-lettered again');
     expect(await replayDeadLetters(kafka, prefix, PROBE_TOPIC, log)).toBe(1);
     expect(await appliedCount(rejected)).toBe(1);
+  });
+
+  it('applies a batch around a poison message and dead-letters only that one', async () => {
+    const agg = newAggregate();
+    const batch = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((seq) => message(agg, seq, seq === 5 ? { value: Buffer.from([0xff, 0xff, 0xff, 0x01]) } : {}));
+    const ids = await sendAll(batch);
+    await eventually(async () => ((await appliedCount(agg)) === 8 ? true : undefined), 30_000, 'the rest of the batch');
+    expect(await appliedSeqs(agg)).toEqual([1, 2, 3, 4, 6, 7, 8, 9]);
+    const msg = await deadLetter(ids[4]!);
+    expect(headerString(msg.headers, 'youfu_dlq_reason')).toMatch(/^UNDECODABLE/);
+    expect(headerString(msg.headers, 'youfu_dlq_attempts')).toBe('1');
+    expect(dead.filter((m) => ids.includes(headerString(m.headers, 'ce_id') ?? ''))).toHaveLength(1);
+  });
+
+  it('applies a repeated delivery once, within a batch and across batches', async () => {
+    const agg = newAggregate();
+    const once = message(agg, 1);
+    await sendAll([once, message(agg, 2), once, once]);
+    await sendAll([once]);
+    await send(agg, 3); // same key, same partition: once it is applied, every repeat before it was seen
+    await eventually(async () => ((await appliedSeqs(agg)).includes(3) ? true : undefined), 30_000, 'the marker event');
+    expect(await appliedSeqs(agg)).toEqual([1, 2, 3]);
+    const processed = await direct.query<{ n: number }>("SELECT count(*)::int AS n FROM processed_events WHERE consumer = 'sink-probe' AND event_id = $1", [once.id]);
+    expect(processed.rows[0]!.n).toBe(1);
+  });
+
+  it('dead-letters an event whose handler keeps throwing a TypeError after 5 attempts, and the partition moves on', async () => {
+    const after = newAggregate();
+    // Both on the crashing aggregate's key, so the second waits behind the first on one partition.
+    const [bad, next] = await sendAll([message(crashing, 1), message(after, 1, { key: crashing })]);
+    const msg = await deadLetter(bad!);
+    expect(headerString(msg.headers, 'youfu_dlq_reason')).toMatch(/^HANDLER_ERROR: TypeError: Cannot read properties of undefined/);
+    expect(headerString(msg.headers, 'youfu_dlq_consumer')).toBe('sink-probe');
+    expect(headerString(msg.headers, 'youfu_dlq_attempts')).toBe('5');
+    await eventually(async () => ((await appliedCount(after)) === 1 ? true : undefined), 30_000, 'the event behind it');
+    expect(await appliedCount(crashing)).toBe(0);
+    expect(dead.some((m) => headerString(m.headers, 'ce_id') === next)).toBe(false);
+    // Its failure count is cleared, so a replay after a fix starts afresh.
+    const left = await direct.query("SELECT 1 FROM consumer_failures WHERE consumer = 'sink-probe' AND event_id = $1", [bad]);
+    expect(left.rowCount).toBe(0);
   });
 
   it('retries through a database outage without dead-lettering or losing anything', async () => {

@@ -3,10 +3,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventConsumer } from '../../services/lib/consumer';
-import { DEV_PG_PASSWORD, createPool, migrateService, serviceUrl, type Pool } from '../../services/lib/db';
+import { DEV_PG_PASSWORD, createPool, migrateService, serviceUrl, withTx, type Pool } from '../../services/lib/db';
 import { createKafka } from '../../services/lib/kafka';
 import { createLogger } from '../../services/lib/log';
-import { newAggregate, probeConsumer, probeMigrations, recordProbe, PROBE_TOPIC } from '../fixtures/probe';
+import { OutboxRelay, enqueue } from '../../services/lib/outbox';
+import { newAggregate, probeConsumer, probeMigrations, probeRecorded, recordProbe, PROBE_TOPIC } from '../fixtures/probe';
 import { eventually, freshDatabase, testConfig, topicPrefix } from '../support/env';
 
 const relayScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/relay-process.ts');
@@ -131,5 +132,54 @@ describe('transactional outbox → Kafka → idempotent consumer', () => {
     }, 30_000, 'consumer to catch up');
     const total = await consumerPool.query<{ n: number }>('SELECT count(*)::int AS n FROM probe_applied');
     expect(total.rows[0]!.n).toBe(committed);
+  });
+
+  it('records attempts, back-off and the last error while the broker refuses a batch, and nothing overtakes it', async () => {
+    // Its own schema, so this relay does not compete with the relay processes for leadership.
+    await migrateService(db.adminUrl, 'relayfail', probeMigrations, DEV_PG_PASSWORD);
+    const url = serviceUrl(db.adminUrl, 'relayfail', DEV_PG_PASSWORD);
+    const pool = createPool(url, { schema: 'relayfail', application: 'test' });
+    stops.push(() => pool.end());
+    const agg = newAggregate();
+    // Kafka refuses the topic name of the first event; the second, behind it, is fine.
+    const refused = await withTx(pool, (tx) => enqueue(tx, { topic: 'no such/topic', aggregateId: agg, type: probeRecorded, data: { aggregateId: agg, seq: 1n } }));
+    const behind = await recordProbe(pool, agg, 2n);
+    const relay = new OutboxRelay({ pgUrl: url, schema: 'relayfail', kafka, source: '/youfu/probe', topicPrefix: prefix, topics: [PROBE_TOPIC], log, pollMs: 20, maxBackoffMs: 200 });
+    await relay.start();
+    stops.push(() => relay.stop(1000));
+    type State = { id: string; attempts: number; last_error: string | null; next_attempt_at: Date | null; published_at: Date | null };
+    const rows = async () => (await pool.query<State>('SELECT id, attempts, last_error, next_attempt_at, published_at FROM outbox ORDER BY seq')).rows;
+    const failing = await eventually(async () => {
+      const r = await rows();
+      return r.every((x) => x.attempts >= 2) ? r : undefined;
+    }, 30_000, 'failed attempts recorded');
+    expect(failing.map((r) => r.id)).toEqual([refused, behind]);
+    for (const r of failing) {
+      expect(r.published_at).toBeNull();
+      expect(r.last_error).toMatch(/topic/i);
+      expect(r.next_attempt_at).not.toBeNull();
+    }
+    // The fix: the relay publishes both, in order, and clears the error.
+    await pool.query('UPDATE outbox SET topic = $1 WHERE id = $2', [PROBE_TOPIC, refused]);
+    const done = await eventually(async () => {
+      const r = await rows();
+      return r.every((x) => x.published_at) ? r : undefined;
+    }, 30_000, 'published after the fix');
+    for (const r of done) {
+      expect(r.last_error).toBeNull();
+      expect(r.next_attempt_at).toBeNull();
+    }
+
+    // Its database session ends (and the leadership lock with it): the relay leads again and goes on.
+    const killed = await pool.query<{ ok: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+        WHERE usename = current_user AND application_name LIKE '%/outbox-relay' AND pid <> pg_backend_pid()`,
+    );
+    expect(killed.rows.map((r) => r.ok)).toEqual([true]);
+    const later = await recordProbe(pool, agg, 3n);
+    await eventually(async () => {
+      const r = await pool.query<{ published_at: Date | null }>('SELECT published_at FROM outbox WHERE id = $1', [later]);
+      return r.rows[0]?.published_at && relay.leader ? true : undefined;
+    }, 30_000, 'published after the session was lost');
   });
 });
