@@ -108,12 +108,30 @@ export function classifyError(err: unknown, log: Logger, requestId: string): Cla
   return { code: CODES[app.kind], reason: app.reason, message: app.message, violations: app.violations, metadata: app.metadata };
 }
 
+/** Most field violations an answer carries (message and BadRequest), so a refusal always fits the trailers. */
+export const MAX_VIOLATIONS = 20;
+
+/** Longest status message, characters. */
+const MAX_MESSAGE = 4000;
+
+/** Keeps the first MAX_VIOLATIONS violations (saying how many more there were) and a message that fits. */
+function capped(e: ClassifiedError): ClassifiedError {
+  let { violations, message } = e;
+  if (violations.length > MAX_VIOLATIONS) {
+    const more = violations.length - MAX_VIOLATIONS;
+    violations = violations.slice(0, MAX_VIOLATIONS);
+    message = `${violations.map((v) => `${v.field}: ${v.description}`).join('; ')}; and ${more} more`;
+  }
+  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}…`;
+  return { ...e, violations: violations.map((v) => ({ field: v.field.slice(0, 500), description: v.description.slice(0, 500) })), message };
+}
+
 /**
  * The status a failed call ends with: known errors carry google.rpc.Status details (ErrorInfo,
  * BadRequest) in `grpc-status-details-bin`; INTERNAL carries none.
  */
 export function toServiceError(err: unknown, log: Logger, requestId: string): Partial<grpc.StatusObject> {
-  const e = classifyError(err, log, requestId);
+  const e = capped(classifyError(err, log, requestId));
   const metadata = new grpc.Metadata();
   metadata.set('x-request-id', requestId);
   if (e.code !== grpc.status.INTERNAL) {
@@ -169,7 +187,10 @@ interface RuntimeDeps {
 
 /** What a request deserializer yields for bytes that are not the request message. */
 const MALFORMED = Symbol('malformed request');
-const malformed = () => new AppError('INVALID_ARGUMENT', 'MALFORMED_REQUEST', 'the request bytes are not a valid message of this RPC');
+const malformed = () =>
+  new AppError('INVALID_ARGUMENT', 'MALFORMED_REQUEST', 'the request bytes are not a valid message of this RPC', [
+    { field: '(request)', description: 'not a valid protobuf encoding of the request message' },
+  ]);
 
 /** The definition with deserializers that never throw: undecodable bytes become MALFORMED, refused by the boundary. */
 function tolerant(definition: object): grpc.ServiceDefinition {
