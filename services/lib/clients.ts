@@ -1,10 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ServiceSigner, Role } from './auth';
-import { AppError, type ErrorKind } from './errors';
-import { errorDetails, MAX_MESSAGE_BYTES, type CallContext } from './grpc';
-
-type ReqOf<M> = M extends { requestDeserialize: (b: Buffer) => infer R } ? R : never;
-type ResOf<M> = M extends { responseSerialize: (v: infer R) => Buffer } ? R : never;
+import { AppError } from './errors';
+import { bearerMetadata, callUnary, channel, errorDetails, kindOf, unaryMethods, type CallContext, type ReqOf, type ResOf } from './grpc';
 
 /** TLS towards another service: the CA that signed its certificate, and our own client certificate for mTLS. */
 export interface ClientTls {
@@ -43,15 +40,9 @@ export type ServiceClient<D> = {
   ) => Promise<ResOf<D[K]>>;
 } & { close(): void };
 
-const KINDS = new Set<ErrorKind>([
-  'INVALID_ARGUMENT', 'NOT_FOUND', 'ALREADY_EXISTS', 'FAILED_PRECONDITION', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'ABORTED',
-  'UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'CANCELLED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL',
-]);
-
 /** Another service's failure as an AppError with the same status code, reason and field paths. */
 export function remoteError(err: grpc.ServiceError): AppError {
-  const name = grpc.status[err.code] as ErrorKind | undefined;
-  const kind: ErrorKind = name && KINDS.has(name) ? name : 'INTERNAL';
+  const kind = kindOf(err.code);
   const d = errorDetails(err);
   return new AppError(kind, d.reason ?? (kind === 'UNAVAILABLE' ? 'DEPENDENCY_UNAVAILABLE' : kind), err.details || kind, d.violations);
 }
@@ -63,20 +54,15 @@ export function remoteError(err: grpc.ServiceError): AppError {
  */
 export function serviceClient<D>(definition: D, o: ServiceClientOptions): ServiceClient<D> {
   const creds = o.tls ? grpc.credentials.createSsl(o.tls.ca, o.tls.key ?? null, o.tls.cert ?? null) : grpc.credentials.createInsecure();
-  const raw = new grpc.Client(o.address, creds, { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
+  const raw = channel(o.address, creds);
   const out: Record<string, unknown> = { close: () => raw.close() };
-  for (const [key, m] of Object.entries(definition as Record<string, grpc.MethodDefinition<unknown, unknown>>)) {
-    if (m.requestStream || m.responseStream) continue;
+  for (const [key, m] of unaryMethods(definition)) {
     out[key] = async (req: unknown, upstream?: Upstream, opts: CallOptions = {}) => {
-      const md = new grpc.Metadata();
-      md.set('authorization', `Bearer ${opts.bearer ?? (await o.signer.token(opts.actor))}`);
-      if (upstream?.requestId) md.set('x-request-id', upstream.requestId);
+      const md = bearerMetadata(opts.bearer ?? (await o.signer.token(opts.actor)), upstream?.requestId);
       const deadline = Math.min(upstream?.deadline ?? Infinity, Date.now() + (opts.timeoutMs ?? o.timeoutMs ?? 30_000));
-      return new Promise((resolve, reject) =>
-        raw.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, md, { deadline }, (err, res) =>
-          err ? reject(remoteError(err)) : resolve(res),
-        ),
-      );
+      return callUnary(raw, m, req, md, deadline).catch((err: grpc.ServiceError) => {
+        throw remoteError(err);
+      });
     };
   }
   return out as ServiceClient<D>;

@@ -11,6 +11,13 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
 
 export type Pool = pg.Pool;
 export type Tx = pg.PoolClient;
+/** JSON text of a value for a jsonb parameter; bigints (money in fen) become decimal strings. */
+export function toJson(value: unknown): string {
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  if (text === undefined) throw new Error('the value has no JSON form');
+  return text;
+}
+
 /** Anything that can run a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 

@@ -50,7 +50,6 @@ export const alreadyExists = (what: string, reason = 'ALREADY_EXISTS') =>
 export const failedPrecondition = (reason: string, message: string, metadata: Record<string, string> = {}) =>
   new AppError('FAILED_PRECONDITION', reason, message, [], metadata);
 export const permissionDenied = (reason: string, message: string) => new AppError('PERMISSION_DENIED', reason, message);
-export const unauthenticated = (message: string) => new AppError('UNAUTHENTICATED', 'UNAUTHENTICATED', message);
 export const aborted = (reason: string, message: string) => new AppError('ABORTED', reason, message);
 
 /** Renders a zod issue path the way clients name fields: `rows[2].amount.fen`. */

@@ -24,8 +24,8 @@ export interface CallContext {
   deadline: number;
 }
 
-type ReqOf<M> = M extends { requestDeserialize: (b: Buffer) => infer R } ? R : never;
-type ResOf<M> = M extends { responseSerialize: (v: infer R) => Buffer } ? R : never;
+export type ReqOf<M> = M extends { requestDeserialize: (b: Buffer) => infer R } ? R : never;
+export type ResOf<M> = M extends { responseSerialize: (v: infer R) => Buffer } ? R : never;
 
 /**
  * Handlers in async style, keyed exactly like the ts-proto service definition, so adding an RPC to a
@@ -75,6 +75,11 @@ const CODES: Record<AppError['kind'], grpc.status> = {
   UNIMPLEMENTED: grpc.status.UNIMPLEMENTED,
   INTERNAL: grpc.status.INTERNAL,
 };
+
+/** The ErrorKind of a gRPC status code (INTERNAL for codes we never use). */
+export function kindOf(code: grpc.status): AppError['kind'] {
+  return (Object.keys(CODES) as AppError['kind'][]).find((k) => CODES[k] === code) ?? 'INTERNAL';
+}
 
 /** A failure as the error boundary classifies it: canonical code, stable reason, safe message. */
 export interface ClassifiedError {
@@ -440,25 +445,34 @@ export type UnaryClient<D> = {
   ) => Promise<ResOf<D[K]>>;
 } & { close(): void; raw: grpc.Client };
 
-/** A client for Youfu's own calls between services and from tests (unary methods, typed from ts-proto). */
+/** A channel to `address` with the same message size limit as our servers (batch answers can pass gRPC's 4 MiB default). */
+export function channel(address: string, creds: grpc.ChannelCredentials, options: grpc.ClientOptions = {}): grpc.Client {
+  return new grpc.Client(address, creds, { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, ...options });
+}
+
+/** The unary methods of a ts-proto service definition, by key. */
+export const unaryMethods = (definition: unknown) =>
+  Object.entries(definition as Record<string, grpc.MethodDefinition<unknown, unknown>>).filter(([, m]) => !m.requestStream && !m.responseStream);
+
+/** One unary call as a promise; rejects with the grpc-js ServiceError. */
+export function callUnary(raw: grpc.Client, m: grpc.MethodDefinition<unknown, unknown>, req: unknown, md: grpc.Metadata, deadline: number): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    raw.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, md, { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+}
+
+/** A client for tests and tools (unary methods, typed from ts-proto), each taking a request and a bearer token. */
 export function createUnaryClient<D>(
   definition: D,
   address: string,
   creds = grpc.credentials.createInsecure(),
   options: grpc.ClientOptions = {},
 ): UnaryClient<D> {
-  // Same message size limit as our servers (batch answers can pass gRPC's 4 MiB default).
-  const raw = new grpc.Client(address, creds, { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, ...options });
+  const raw = channel(address, creds, options);
   const out: Record<string, unknown> = { close: () => raw.close(), raw };
-  for (const [key, m] of Object.entries(definition as Record<string, grpc.MethodDefinition<unknown, unknown>>)) {
-    if (m.requestStream || m.responseStream) continue;
+  for (const [key, m] of unaryMethods(definition)) {
     out[key] = (req: unknown, token?: string, opts: { deadlineMs?: number; requestId?: string } = {}) =>
-      new Promise((resolve, reject) => {
-        const md = token ? bearerMetadata(token, opts.requestId) : new grpc.Metadata();
-        raw.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, md,
-          { deadline: Date.now() + (opts.deadlineMs ?? 30_000) },
-          (err, res) => (err ? reject(err) : resolve(res)));
-      });
+      callUnary(raw, m, req, token ? bearerMetadata(token, opts.requestId) : new grpc.Metadata(), Date.now() + (opts.deadlineMs ?? 30_000));
   }
   return out as UnaryClient<D>;
 }

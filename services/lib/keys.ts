@@ -69,8 +69,11 @@ export function keyResolver(spec: string): KeyResolver {
   }
   const read = () => (spec === DEV ? devKeySet() : (JSON.parse(readFileSync(spec, 'utf8')) as { keys: JWK[] }));
   let keys = new Map<string, JWK>();
+  // kid → the imported public key: imported on first use, not on every verification.
+  let imported = new Map<string, Promise<CryptoKey>>();
   const load = () => {
-    keys = new Map(read().keys.filter((k) => k.kid).map((k) => [k.kid!, k]));
+    keys = new Map(read().keys.filter((k) => k.kid && k.kty === 'OKP' && k.crv === 'Ed25519').map((k) => [k.kid!, k]));
+    imported = new Map();
   };
   load();
   return async (header) => {
@@ -78,7 +81,9 @@ export function keyResolver(spec: string): KeyResolver {
     if (!keys.has(kid)) load();
     const jwk = keys.get(kid);
     if (!jwk || header.alg !== 'EdDSA') throw new Error(`no key ${kid} for ${header.alg}`);
-    return (await importJWK(publicHalf(jwk), 'EdDSA')) as CryptoKey;
+    let key = imported.get(kid);
+    if (!key) imported.set(kid, (key = importJWK(publicHalf(jwk), 'EdDSA') as Promise<CryptoKey>));
+    return key;
   };
 }
 

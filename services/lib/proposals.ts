@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { assertNotOwnProposal, effective, type Caller, type Role } from './auth';
-import type { Queryable, Tx } from './db';
+import { assertNotOwnProposal, effective, policies, type Caller, type Role } from './auth';
+import { toJson, type Queryable, type Tx } from './db';
 import { aborted, failedPrecondition, notFound, permissionDenied } from './errors';
 import { decodeCursor, pageOf } from './paging';
 
@@ -50,55 +50,12 @@ export interface AuditEntry {
   note: string | null;
 }
 
-/** Roles that may propose: clerks (a workflow proposes by acting for the clerk who started it). */
-export const PROPOSER_ROLES: readonly Role[] = ['clerk'];
-
-/** JSON text of a value; bigints (money in fen) become decimal strings, which schemas coerce back. */
-export function toJson(value: unknown): string {
-  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  if (text === undefined) throw new Error('the value has no JSON form');
-  return text;
-}
-
-interface ProposalRecord {
-  id: string;
-  kind: string;
-  subject: string;
-  payload: unknown;
-  status: ProposalStatus;
-  version: bigint;
-  proposed_by: string;
-  proposed_role: Role;
-  proposed_via: string | null;
-  proposed_at: Date;
-  proposal_note: string | null;
-  decided_by: string | null;
-  decided_role: Role | null;
-  decided_at: Date | null;
-  decision_note: string | null;
-  seq: bigint;
-}
-
-const COLUMNS = `id, seq, kind, subject, payload, status, version, proposed_by, proposed_role, proposed_via, proposed_at,
-  proposal_note, decided_by, decided_role, decided_at, decision_note`;
-
-const toProposal = (r: ProposalRecord): Proposal => ({
-  id: r.id,
-  kind: r.kind,
-  subject: r.subject,
-  payload: r.payload,
-  status: r.status,
-  version: r.version,
-  proposedBy: r.proposed_by,
-  proposedRole: r.proposed_role,
-  proposedVia: r.proposed_via,
-  proposedAt: r.proposed_at,
-  note: r.proposal_note,
-  decidedBy: r.decided_by,
-  decidedRole: r.decided_role,
-  decidedAt: r.decided_at,
-  decisionNote: r.decision_note,
-});
+/** The columns of a proposal, named as `Proposal`'s fields, plus `seq` (the list cursor). */
+const COLUMNS = `id, seq, kind, subject, payload, status, version, proposed_by AS "proposedBy", proposed_role AS "proposedRole",
+  proposed_via AS "proposedVia", proposed_at AS "proposedAt", proposal_note AS note, decided_by AS "decidedBy",
+  decided_role AS "decidedRole", decided_at AS "decidedAt", decision_note AS "decisionNote"`;
+type ProposalRow = Proposal & { seq: bigint };
+const withoutSeq = ({ seq: _seq, ...p }: ProposalRow): Proposal => p;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -117,7 +74,7 @@ async function audit(tx: Queryable, id: string, action: AuditEntry['action'], wh
 export interface ProposeInput {
   kind: string;
   subject: string;
-  /** Any JSON-able value; bigints are stored as decimal strings (see `toJson`). */
+  /** Any JSON-able value; bigints are stored as decimal strings (db.ts `toJson`). */
   payload: unknown;
   caller: Caller;
   note?: string;
@@ -131,15 +88,15 @@ export interface ProposeInput {
  */
 export async function propose(tx: Tx, p: ProposeInput): Promise<Proposal> {
   const who = effective(p.caller);
-  if (!PROPOSER_ROLES.includes(who.role)) throw permissionDenied('ROLE_NOT_ALLOWED', `role ${who.role} may not propose`);
+  if (!policies.propose.includes(who.role)) throw permissionDenied('ROLE_NOT_ALLOWED', `role ${who.role} may not propose`);
   const via = p.caller.actor ? p.caller.subject : null;
-  const { rows } = await tx.query<ProposalRecord>(
+  const { rows } = await tx.query<ProposalRow>(
     `INSERT INTO proposals (id, kind, subject, payload, proposed_by, proposed_role, proposed_via, proposed_at, proposal_note)
      VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, coalesce($8, clock_timestamp()), $9)
      RETURNING ${COLUMNS}`,
     [randomUUID(), p.kind, p.subject, toJson(p.payload), who.subject, who.role, via, p.at ?? null, p.note ?? null],
   );
-  const proposal = toProposal(rows[0]!);
+  const proposal = withoutSeq(rows[0]!);
   await audit(tx, proposal.id, 'PROPOSED', who, via, proposal.proposedAt, proposal.note);
   return proposal;
 }
@@ -166,23 +123,23 @@ export async function decide(tx: Tx, id: string, d: DecideInput): Promise<Propos
   if (d.caller.actor) throw permissionDenied('APPROVAL_NOT_DELEGABLE', 'approvals are never delegated: an approver decides with their own token');
   const who = effective(d.caller);
   if (who.role !== 'approver') throw permissionDenied('ROLE_NOT_ALLOWED', `role ${who.role} may not decide on proposals`);
-  const { rows } = UUID.test(id) ? await tx.query<ProposalRecord>(`SELECT ${COLUMNS} FROM proposals WHERE id = $1 FOR UPDATE`, [id]) : { rows: [] };
+  const { rows } = UUID.test(id) ? await tx.query<ProposalRow>(`SELECT ${COLUMNS} FROM proposals WHERE id = $1 FOR UPDATE`, [id]) : { rows: [] };
   const found = rows[0];
   if (!found || (d.kind !== undefined && found.kind !== d.kind)) throw notFound(`proposal ${id}`, 'PROPOSAL_NOT_FOUND');
-  assertNotOwnProposal(d.caller, found.proposed_by);
+  assertNotOwnProposal(d.caller, found.proposedBy);
   if (found.status !== 'PENDING') {
     throw failedPrecondition('PROPOSAL_NOT_PENDING', `the proposal is already ${found.status.toLowerCase()}`, { status: found.status });
   }
   if (d.expectedVersion !== undefined && d.expectedVersion !== found.version) {
     throw aborted('STALE_VERSION', `the proposal is at version ${found.version}, not ${d.expectedVersion}; re-read it and retry`);
   }
-  const updated = await tx.query<ProposalRecord>(
+  const updated = await tx.query<ProposalRow>(
     `UPDATE proposals SET status = $2, version = version + 1, decided_by = $3, decided_role = $4,
             decided_at = coalesce($5, clock_timestamp()), decision_note = $6
       WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, d.decision, who.subject, who.role, d.at ?? null, d.note ?? null],
   );
-  const proposal = toProposal(updated.rows[0]!);
+  const proposal = withoutSeq(updated.rows[0]!);
   await audit(tx, id, d.decision, who, null, proposal.decidedAt!, proposal.decisionNote);
   return proposal;
 }
@@ -190,8 +147,8 @@ export async function decide(tx: Tx, id: string, d: DecideInput): Promise<Propos
 /** One proposal, or undefined (also for an id that is not a uuid). */
 export async function getProposal(q: Queryable, id: string): Promise<Proposal | undefined> {
   if (!UUID.test(id)) return undefined;
-  const { rows } = await q.query<ProposalRecord>(`SELECT ${COLUMNS} FROM proposals WHERE id = $1`, [id]);
-  return rows[0] && toProposal(rows[0]);
+  const { rows } = await q.query<ProposalRow>(`SELECT ${COLUMNS} FROM proposals WHERE id = $1`, [id]);
+  return rows[0] && withoutSeq(rows[0]);
 }
 
 /** A proposal's audit trail, oldest first. */
@@ -217,7 +174,7 @@ const cursor = z.object({ seq: z.string().regex(/^\d{1,19}$/) });
 /** Proposals matching the filters, newest first, one page at a time. */
 export async function listProposals(q: Queryable, f: ProposalQuery): Promise<{ items: Proposal[]; nextPageToken: string }> {
   const after = decodeCursor(cursor, f.page.token);
-  const { rows } = await q.query<ProposalRecord>(
+  const { rows } = await q.query<ProposalRow>(
     `SELECT ${COLUMNS} FROM proposals
       WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR subject = $2) AND ($3::text IS NULL OR status = $3)
         AND ($4::int8 IS NULL OR seq < $4)
@@ -225,5 +182,5 @@ export async function listProposals(q: Queryable, f: ProposalQuery): Promise<{ i
     [f.kind ?? null, f.subject ?? null, f.status ?? null, after?.seq ?? null, f.page.size + 1],
   );
   const page = pageOf(rows, f.page.size, (last) => ({ seq: last.seq.toString() }));
-  return { items: page.items.map(toProposal), nextPageToken: page.nextPageToken };
+  return { items: page.items.map(withoutSeq), nextPageToken: page.nextPageToken };
 }

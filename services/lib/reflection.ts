@@ -34,6 +34,9 @@ interface Index {
   extensions: Map<string, string>;
 }
 
+const indexed = new Map<string, Index>();
+let reflectionPkg: protoLoader.PackageDefinition | undefined;
+
 function indexImage(imagePath: string): Index {
   let raw: Buffer;
   try {
@@ -154,11 +157,13 @@ function answer(index: Index, services: string[], req: ReflectionRequest): Recor
  * @throws Error when the image cannot be read.
  */
 export function addReflection(server: grpc.Server, services: string[], imagePath: string = defaultImage): void {
-  const index = indexImage(imagePath);
-  const pkg = protoLoader.loadSync(
+  // Read and indexed once per process (every service of `npm start` shares it).
+  const index = indexed.get(imagePath) ?? indexed.set(imagePath, indexImage(imagePath)).get(imagePath)!;
+  reflectionPkg ??= protoLoader.loadSync(
     VERSIONS.map((v) => `grpc/reflection/${v}/reflection.proto`),
     { includeDirs: [reflectionProtoRoot], keepCase: true, oneofs: true },
   );
+  const pkg = reflectionPkg;
   const handler: grpc.handleBidiStreamingCall<ReflectionRequest, Record<string, unknown>> = (call) => {
     call.on('data', (req: ReflectionRequest) =>
       call.write({ valid_host: req.host ?? '', original_request: req, ...answer(index, services, req) }),

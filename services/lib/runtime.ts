@@ -3,8 +3,8 @@ import type { Kafka } from 'kafkajs';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { startCodecServer } from './codec-server';
-import { AppError } from './errors';
-import { createVerifier, serviceSigner, type Caller, type ServiceSigner, type Verifier } from './auth';
+import { permissionDenied } from './errors';
+import { createVerifier, effective, serviceSigner, type Caller, type ServiceSigner, type Verifier } from './auth';
 import { systemClock, type Clock } from './civil';
 import { serviceClient, type ClientTls, type ServiceClient } from './clients';
 import { ConfigError, envPort, loadConfig, secret, type PlatformConfig } from './config';
@@ -151,6 +151,8 @@ export interface RunningService {
   metricsPort: number;
   pool: Pool;
   relay?: OutboxRelay;
+  /** YOUFU_MIGRATE=only: migrated, nothing serving. */
+  migratedOnly: boolean;
   stop(): Promise<void>;
 }
 
@@ -204,7 +206,7 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
     if (migrate !== 'false' && mod.seed) await mod.seed({ pool, clock: o.clock ?? systemClock, log });
     if (migrate === 'only') {
       log.info('migrated; YOUFU_MIGRATE=only, not serving');
-      return { name: mod.name, grpcPort: 0, metricsPort: 0, pool, stop: stops.all };
+      return { name: mod.name, grpcPort: 0, metricsPort: 0, pool, migratedOnly: true, stop: stops.all };
     }
     const tls = readTls(cfg);
     setPageTokenKey(cfg.YOUFU_PAGE_TOKEN_KEY);
@@ -254,7 +256,7 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
     const m = await serveMetrics(metrics, cfg.YOUFU_GRPC_HOST, cfg.YOUFU_METRICS_PORT ?? (cfg.YOUFU_GRPC_PORT === 0 ? 0 : grpcServer.port + 1000), () => pingDb(pool));
     stops.push(() => m.close());
     log.info({ grpcPort: grpcServer.port, metricsPort: m.port, tls: tls ? (tls.clientCa ? 'mtls' : 'tls') : 'off' }, 'service started');
-    return { name: mod.name, grpcPort: grpcServer.port, metricsPort: m.port, pool, relay, stop: stops.all };
+    return { name: mod.name, grpcPort: grpcServer.port, metricsPort: m.port, pool, relay, migratedOnly: false, stop: stops.all };
   } catch (err) {
     await stops.all();
     throw err;
@@ -343,7 +345,7 @@ function runUntilSignal(start: Promise<{ stop(): Promise<void> }>): void {
 export function runMain(mod: ServiceModule<any>): void {
   runUntilSignal(
     startService(mod).then(async (svc) => {
-      if (svc.grpcPort === 0 && process.env.YOUFU_MIGRATE === 'only') {
+      if (svc.migratedOnly) {
         await svc.stop();
         process.exit(0);
       }
@@ -376,8 +378,8 @@ export function codecAuthorizer(verifier: Verifier, anonymous: boolean) {
   return async (authorization: string | undefined) => {
     if (!authorization && anonymous) return;
     const caller = await verifier.verify(authorization?.replace(/^Bearer\s+/i, ''));
-    const role = (caller.actor ?? caller).role;
-    if (role !== 'auditor' && role !== 'approver') throw new AppError('PERMISSION_DENIED', 'ROLE_NOT_ALLOWED', `role ${role} may not read payloads`);
+    const { role } = effective(caller);
+    if (role !== 'auditor' && role !== 'approver') throw permissionDenied('ROLE_NOT_ALLOWED', `role ${role} may not read payloads`);
   };
 }
 

@@ -12,11 +12,11 @@
  * `z.object({ capFen: jsonBigint, ratioBp: z.number().int().min(0).max(10_000) })`.
  */
 import { z } from 'zod';
-import { effective, type Caller } from './auth';
+import { effective, policies, type Caller } from './auth';
 import { isValidDate, type CivilDate } from './civil';
-import type { Queryable, Tx } from './db';
+import { toJson, type Queryable, type Tx } from './db';
 import { invalidArgument, parseInput, permissionDenied } from './errors';
-import { PROPOSER_ROLES, decide, propose, toJson, type DecideInput, type Proposal } from './proposals';
+import { decide, propose, type DecideInput, type Proposal } from './proposals';
 
 /** Proposal kind of a setting change (services/lib/proposals.ts); its subject is the key. */
 export const SETTING_KIND = 'setting';
@@ -71,7 +71,7 @@ export interface ProposeSettingInput<S extends z.ZodType> {
  */
 export async function proposeSetting<S extends z.ZodType>(tx: Tx, p: ProposeSettingInput<S>): Promise<Proposal> {
   const who = effective(p.caller);
-  if (!PROPOSER_ROLES.includes(who.role)) throw permissionDenied('ROLE_NOT_ALLOWED', `role ${who.role} may not propose settings`);
+  if (!policies.propose.includes(who.role)) throw permissionDenied('ROLE_NOT_ALLOWED', `role ${who.role} may not propose settings`);
   const fields = z.object({ key: settingKey, effectiveFrom: civilDate, note: z.string().trim().min(1).max(2000), value: p.schema });
   const input = parseInput(fields, { key: p.key, effectiveFrom: p.effectiveFrom, note: p.note, value: p.value }) as {
     key: string;

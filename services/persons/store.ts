@@ -1,11 +1,10 @@
 /** SQL of the persons schema. Throws only AppErrors of its own meaning (never gRPC statuses). */
 import { failedPrecondition } from '../lib/errors';
 import { addMonths, type YearMonth } from '../lib/civil';
-import type { Queryable, Tx } from '../lib/db';
+import { toJson, type Queryable, type Tx } from '../lib/db';
 import type { PeriodDraft, PeriodTerms } from './domain/benefits';
 import type { Attributes, Category, IdentitySpan, MonthlyBenefit, Status, StatusEvent } from './domain/types';
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 
 /**
  * Inserts rows through `jsonb_to_recordset` in chunks: one parameter per chunk, whatever the row
@@ -16,7 +15,7 @@ export async function bulkInsert(tx: Queryable, table: string, columns: Record<s
   const def = names.map((n) => `${n} ${columns[n]}`).join(', ');
   for (let i = 0; i < rows.length; i += chunk) {
     await tx.query(`INSERT INTO ${table} (${names.join(', ')}) SELECT ${names.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${def})`, [
-      json(rows.slice(i, i + chunk)),
+      toJson(rows.slice(i, i + chunk)),
     ]);
   }
 }
@@ -187,7 +186,7 @@ export async function stagePersons(tx: Queryable, rows: readonly StagedPerson[])
     `INSERT INTO staged_persons (${names.join(', ')})
      SELECT ${names.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${def})
      ON CONFLICT DO NOTHING RETURNING row_no`,
-    [json(rows)],
+    [toJson(rows)],
   );
   return new Set(r.rows.map((x) => x.row_no));
 }
@@ -306,7 +305,7 @@ export async function registerStaged(tx: Tx, changeId: string, historyFrom: Read
         ARRAY(SELECT DISTINCT e->'attrs'->>'category' FROM jsonb_array_elements(s.identities) e ORDER BY 1), s.change_id
        FROM staged_persons s JOIN jsonb_to_recordset($2::jsonb) AS h(person_id uuid, history_from char(7)) ON h.person_id = s.person_id
       WHERE s.change_id = $1`,
-    [changeId, json([...historyFrom].map(([person_id, history_from]) => ({ person_id, history_from })))],
+    [changeId, toJson([...historyFrom].map(([person_id, history_from]) => ({ person_id, history_from })))],
   );
   await tx.query(
     `INSERT INTO identities (id, person_id, category, grade, cause, enlistment_period, service_years, mental_disorder, effective_from, recorded_by)
