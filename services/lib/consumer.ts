@@ -46,6 +46,12 @@ export interface ConsumerSpec {
    * `maxFailures` times with back-off, then dead-lettered.
    */
   handle(tx: Tx, event: ConsumedEvent): Promise<void>;
+  /**
+   * Optional: applies several new events at once inside `tx` (e.g. one multi-row INSERT), with the
+   * same meaning and failure rules as `handle`. When it fails, the consumer halves the batch until
+   * the failing event stands alone, and applies that one with `handle`.
+   */
+  handleBatch?(tx: Tx, events: ConsumedEvent[]): Promise<void>;
 }
 
 export interface ConsumerOptions {
@@ -87,9 +93,10 @@ class BatchFailed extends Error {
 /**
  * An idempotent consumer that applies each fetched batch of a partition in transactions of up to
  * `chunkSize` events: one statement records the batch's event ids (a repeat is skipped), the handler
- * runs per event, the offset is resolved after the commit. When a handler fails for any reason but a
- * transient one, the transaction is rolled back, the events before the failing one are applied again
- * as a batch, and the failing event is applied alone: a poison message (undecodable, invalid, rejected
+ * runs per event (or `handleBatch` once over the new ones), the offset is resolved after the commit.
+ * When a handler fails for any reason but a transient one, the transaction is rolled back, the events
+ * before the failing one are applied again as a batch (a failed `handleBatch` is halved until the
+ * failing event stands alone), and the failing event is applied alone: a poison message (undecodable, invalid, rejected
  * `maxRejections` times, failing `maxFailures` times) goes to `<topic>.dlq` with `youfu_dlq_*` headers
  * and the partition moves on. Transient failures (errors.ts `isTransient`) block the partition and
  * retry with back-off without limit, offsets uncommitted.
@@ -178,12 +185,11 @@ export class EventConsumer {
   ): Promise<void> {
     let i = 0;
     let size = items.length;
-    let alone = false; // a failure outside any handler (e.g. at COMMIT): one at a time from here on
     while (i < items.length) {
       let part = items.slice(i, i + size);
       const missing = part.findIndex((it) => !it.event);
       if (missing >= 0) part = part.slice(0, missing);
-      if (part.length && !alone) {
+      if (part.length) {
         try {
           const r = await this.retrying(heartbeat, () => this.applyBatch(part));
           this.count('applied', r.applied);
@@ -195,8 +201,13 @@ export class EventConsumer {
         } catch (err) {
           if (!(err instanceof BatchFailed)) throw err; // stopping
           this.o.log.info({ topic, partition, at: err.at, err: String(err.error) }, 'batch not applied; isolating the failing event');
-          if (err.at === undefined) alone = true;
-          else if (err.at > 0) {
+          if (err.at === undefined) {
+            // Not one handler's failure (a batch handler's, or at COMMIT): halve until it stands alone.
+            if (part.length > 1) {
+              size = Math.ceil(part.length / 2);
+              continue;
+            }
+          } else if (err.at > 0) {
             size = err.at; // the events before it, as a batch
             continue;
           }
@@ -231,16 +242,23 @@ export class EventConsumer {
           [this.spec.name, ids],
         );
         const todo = new Set(fresh.rows.map((r) => r.event_id));
-        let applied = 0;
+        const events: ConsumedEvent[] = [];
+        const positions: number[] = [];
         for (let k = 0; k < items.length; k++) {
           const e = items[k]!.event!;
           if (!todo.delete(e.id)) continue; // seen before, or earlier in this batch
-          at = k;
-          await this.spec.handle(tx, e);
-          applied++;
+          events.push(e);
+          positions.push(k);
         }
-        at = undefined;
-        return { applied };
+        if (this.spec.handleBatch && events.length > 1) await this.spec.handleBatch(tx, events);
+        else {
+          for (let k = 0; k < events.length; k++) {
+            at = positions[k];
+            await this.spec.handle(tx, events[k]!);
+          }
+          at = undefined;
+        }
+        return { applied: events.length };
       });
     } catch (err) {
       if (isTransient(err)) throw err;
