@@ -4,6 +4,7 @@
  * declarations instead of naming topics and types again.
  */
 import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
+import { SettlementReversed, SettlementSettled } from '../../protos/gen/youfu/settlement/v1/events';
 import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import { eventType } from './kafka';
 
@@ -20,4 +21,11 @@ export const personsEvents = {
   personChanged: eventType('youfu.persons.v1.PersonChanged', PersonChanged),
   personStatusChanged: eventType('youfu.persons.v1.PersonStatusChanged', PersonStatusChanged),
   benefitChanged: eventType('youfu.persons.v1.BenefitChanged', BenefitChanged),
+} as const;
+
+/** `youfu.settlement.v1`: medical settlements (aggregate: the settlement id; masked ID numbers only). */
+export const settlementEvents = {
+  topic: 'youfu.settlement.v1',
+  settlementSettled: eventType('youfu.settlement.v1.SettlementSettled', SettlementSettled),
+  settlementReversed: eventType('youfu.settlement.v1.SettlementReversed', SettlementReversed),
 } as const;

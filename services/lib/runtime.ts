@@ -57,6 +57,8 @@ const serviceEnv = {
   YOUFU_MIGRATE: z.enum(['true', 'false', 'only']).optional(),
   /** Key of the MACs that make page tokens tamper-evident; the same for every instance of a service. */
   YOUFU_PAGE_TOKEN_KEY: secret(DEV_PAGE_TOKEN_KEY, z.string().min(32)),
+  /** Task queue of the service's activities. Default: the service's name (tests give each run its own). */
+  YOUFU_ACTIVITY_QUEUE: z.string().regex(/^[\w.-]{1,200}$/).optional(),
   /** How often the health service re-checks the database, ms. */
   YOUFU_HEALTH_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   /** Server TLS: certificate chain and key (PEM files). Without them the port is plaintext. */
@@ -113,13 +115,15 @@ export interface ServiceDeps<C> {
   kafka: Kafka;
   temporal: () => Promise<Client>;
   codec: AesGcmCodec;
+  /** Where this service's activities run (YOUFU_ACTIVITY_QUEUE, default its name): workflows call them there. */
+  activityQueue: string;
 }
 
 /** What a service contributes to the runtime. */
 export interface ServiceParts {
   bindings: ServiceBinding<any>[];
   consumers?: ConsumerSpec[];
-  /** Temporal activities this service hosts on its own task queue (named after the service). */
+  /** Temporal activities this service hosts on its own task queue (`activityQueue`: named after the service). */
   activities?: object;
   /** Admission hook after token verification (e.g. a hospital token's jti must be registered). */
   admit?: (caller: Caller) => Promise<void>;
@@ -218,7 +222,8 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
     stops.push(async () => client && (await client).connection.close());
 
     const identity = await identityOf(mod.name, cfg);
-    const parts = await mod.build({ cfg, pool, log, metrics, identity, clock: o.clock ?? systemClock, kafka, temporal, codec });
+    const activityQueue = cfg.YOUFU_ACTIVITY_QUEUE ?? mod.name;
+    const parts = await mod.build({ cfg, pool, log, metrics, identity, clock: o.clock ?? systemClock, kafka, temporal, codec, activityQueue });
     if (parts.stop) stops.push(parts.stop);
 
     let relay: OutboxRelay | undefined;
@@ -233,7 +238,7 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
       stops.push(() => c.stop());
     }
     if (parts.activities) {
-      const worker = await startTemporalWorker(cfg, { taskQueue: mod.name, activities: parts.activities, codec });
+      const worker = await startTemporalWorker(cfg, { taskQueue: activityQueue, activities: parts.activities, codec });
       stops.push(() => worker.stop());
     }
 

@@ -16,6 +16,7 @@ import { bindService, type Handlers } from '../lib/grpc';
 import type { PiiVault } from '../lib/pii';
 import type { ChangeSpec } from './domain/changes';
 import { eligibility } from './domain/eligibility';
+import { sameName } from './domain/names';
 import { NationalIdError, parseNationalId } from '../lib/national-id';
 import { registrationViolations } from './domain/rules';
 import type { Registration } from './domain/types';
@@ -290,8 +291,9 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
       const today = svc.today();
       const id = nationalIdArg(req.nationalId, today);
       const date = parseInput(civilDate, req.date, ['date']);
+      const name = parseInput(z.string().max(100), req.name, ['name']);
       const p = await store.personByHash(pool, svc.hashId(id));
-      if (!p) return { entitled: false, reason: 'NOT_REGISTERED', personId: '', nationalIdMasked: '', status: 0, identities: [] };
+      if (!p) return { entitled: false, reason: 'NOT_REGISTERED', personId: '', nationalIdMasked: '', status: 0, identities: [], nameMatches: false };
       const identities = (await store.identitiesOf(pool, [p.id])).get(p.id) ?? [];
       const e = eligibility(await store.statusEventsOf(pool, p.id), identities.map(store.identitySpan), date);
       const held = new Set(e.held.map((h) => h.id));
@@ -302,6 +304,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
         nationalIdMasked: p.id_masked,
         status: enums.status.toNumber(e.status),
         identities: identities.filter((i) => held.has(i.id)).map(identityView),
+        nameMatches: name !== '' && sameName(name, pii.decrypt(p.name_enc)),
       };
     },
 

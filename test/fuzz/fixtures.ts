@@ -5,6 +5,8 @@
  */
 import { IndexKind, StandardLevel, SubsidyStandardServiceService, VersionStatus } from '../../protos/gen/youfu/standards/v1/standards';
 import { EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
+import { HospitalStatus, MedicalSettlementServiceService } from '../../protos/gen/youfu/settlement/v1/settlement';
+import { decodeJwt } from 'jose';
 import { createUnaryClient } from '../../services/lib/grpc';
 import { disabled, idGenerator, pbDate, registration } from '../persons/support';
 
@@ -55,6 +57,22 @@ export const FIXTURES: Record<string, (ctx: FixtureContext) => Promise<void>> = 
       await register();
       const p = first.person!;
       await c.proposeChange({ personId: p.personId, expectedVersion: p.version, change: { $case: 'suspend', value: { effectiveDate: pbDate('2024-05-01'), reason: 'fuzz' } } }, clerk);
+    } finally {
+      c.close();
+    }
+  },
+
+  async settlement(ctx) {
+    const c = createUnaryClient(MedicalSettlementServiceService, ctx.address);
+    try {
+      const clerk = ctx.token('clerk li');
+      const approver = ctx.token('approver wang');
+      // H001 designated, the harness's hospital token registered to it; a pending proposal beside.
+      const { proposal } = await c.proposeHospital({ hospitalCode: 'H001', name: 'fuzz hospital', status: HospitalStatus.HOSPITAL_STATUS_ACTIVE, note: 'fuzz' }, clerk);
+      await c.decideProposal({ proposalId: proposal!.proposalId, approve: true, note: 'fuzz', expectedVersion: 0n }, approver);
+      const jti = decodeJwt(ctx.token('hospital H001')).jti!;
+      await c.registerCredential({ hospitalCode: 'H001', credential: { $case: 'tokenId', value: jti }, expiresAt: new Date(Date.now() + 3600_000), note: 'fuzz' }, approver);
+      await c.proposeHospital({ hospitalCode: 'H002', name: 'pending', status: HospitalStatus.HOSPITAL_STATUS_ACTIVE, note: 'fuzz' }, clerk);
     } finally {
       c.close();
     }

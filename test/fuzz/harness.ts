@@ -17,6 +17,7 @@ import { DEV_ISSUER, DEV_ISSUER_KID, devPrivateKey } from '../../services/lib/ke
 import { devToken } from '../../services/lib/dev-issuer';
 import { startService, type RunningService, type ServiceModule } from '../../services/lib/runtime';
 import { personsModule } from '../../services/persons/index';
+import { settlementModule } from '../../services/settlement/index';
 import { standardsModule } from '../../services/standards/index';
 import { freshDatabase, serviceEnv, token, topicPrefix } from '../support/env';
 import { encodeMessages, freeze, remember, tailBytes, type Case, type Corpus, type TokenChoice } from './generate';
@@ -44,6 +45,7 @@ const MODULES: {
       return (await count(self.pool, 'SELECT count(*) AS n FROM processed_events')) >= (await count(s.get('standards')!.pool, 'SELECT count(*) AS n FROM outbox'));
     },
   },
+  { module: settlementModule, env: (s) => ({ YOUFU_PERSONS_ADDR: `127.0.0.1:${s.get('persons')!.grpcPort}` }) },
 ];
 
 export interface FuzzedService {

@@ -301,12 +301,12 @@ describe('persons: register → approve → benefits → payroll → changes →
     await payroll('2023-04');
     expect(await linesOf('2023-04', persons.A!.personId)).toEqual([]);
 
-    const onDeath = await stack.client.checkEligibility({ nationalId: ids.A.id, date: pbDate('2023-02-10') }, await token('service', 'settlement'));
-    expect(onDeath).toMatchObject({ entitled: true, personId: persons.A!.personId });
+    const onDeath = await stack.client.checkEligibility({ nationalId: ids.A.id, date: pbDate('2023-02-10'), name: ' 张三' }, await token('service', 'settlement'));
+    expect(onDeath).toMatchObject({ entitled: true, personId: persons.A!.personId, nameMatches: true });
     expect(onDeath.identities[0]!.attributes).toMatchObject({ category: Category.CATEGORY_DISABLED_SERVICEMAN, disabilityGrade: 5 });
-    const after = await stack.client.checkEligibility({ nationalId: ids.A.id, date: pbDate('2023-02-11') }, clerk);
-    expect(after).toMatchObject({ entitled: false, reason: 'DECEASED' });
-    expect(await stack.client.checkEligibility({ nationalId: gen().id, date: pbDate('2023-02-11') }, clerk)).toMatchObject({ entitled: false, reason: 'NOT_REGISTERED' });
+    const after = await stack.client.checkEligibility({ nationalId: ids.A.id, date: pbDate('2023-02-11'), name: '李四' }, clerk);
+    expect(after).toMatchObject({ entitled: false, reason: 'DECEASED', nameMatches: false });
+    expect(await stack.client.checkEligibility({ nationalId: gen().id, date: pbDate('2023-02-11'), name: '' }, clerk)).toMatchObject({ entitled: false, reason: 'NOT_REGISTERED' });
   });
 
   it('keeps an audit trail with actors and masked snapshots', async () => {

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
+import { secret } from '../lib/config';
+import { settlementEvents } from '../lib/contracts';
+import { PiiVault } from '../lib/pii';
+import type { ServiceModule } from '../lib/runtime';
+import { createSettlementActivities } from './activities';
+import { admitHospital, callerFromCertificate, type CoreDeps } from './core';
+import { settlementBinding, WORKFLOWS_QUEUE } from './handlers';
+
+const env = {
+  /** Address of the persons service (EntitledPersonService), host:port. */
+  YOUFU_PERSONS_ADDR: z.string().min(1).default('127.0.0.1:50052'),
+  /** PII encryption keys for stored bills' ID numbers and names, `id:base64(32 bytes)` comma-separated, current first. Required in production. */
+  YOUFU_PII_KEYS: secret(`dev:${Buffer.alloc(32, 9).toString('base64')}`),
+  /** Task queue of the workflows worker that runs the settlement workflow. */
+  YOUFU_WORKFLOWS_QUEUE: z.string().min(1).default(WORKFLOWS_QUEUE),
+};
+
+/** One-stop medical settlement: gRPC MedicalSettlementService on port 50054, schema `settlement` (issue 9). */
+export const settlementModule: ServiceModule<typeof env> = {
+  name: 'settlement',
+  defaultPort: 50054,
+  migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
+  topics: [settlementEvents.topic],
+  env,
+  async build({ cfg, pool, clock, identity, temporal, activityQueue }) {
+    // No hash key: bills are found by (hospital, bill number), never by ID number.
+    const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS);
+    const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
+    const core: CoreDeps = { pool, pii, clock, persons };
+    return {
+      bindings: [settlementBinding({ ...core, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, activityQueue })],
+      activities: createSettlementActivities(core),
+      admit: (caller) => admitHospital(pool, caller, clock.now()),
+      fromCertificate: (fp) => callerFromCertificate(pool, fp, clock.now()),
+      stop: async () => persons.close(),
+    };
+  },
+};

@@ -1,0 +1,4 @@
+import { runMain } from '../lib/runtime';
+import { settlementModule } from './index';
+
+runMain(settlementModule);

@@ -1,0 +1,66 @@
+import { allHandlersFinished, condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { appFailure } from '../../services/lib/app-failure';
+import type { AmountsJson, createSettlementActivities } from '../../services/settlement/activities';
+import type { SettleAnswer } from '../../services/settlement/core';
+import { REJECTIONS, uncappedSubsidy, type BillAmounts } from '../../services/settlement/domain/rules';
+
+/**
+ * The hospital's Settle call, as an update carrying the attempt's id: it answers once the
+ * settlement is committed (or refuses with the rejection's reason). An update for another attempt
+ * of the same bill (a corrected bill sent while this run is closing) is refused as ABORTED
+ * `SETTLEMENT_IN_FLIGHT`, and the handler retries.
+ */
+export const settleUpdate = defineUpdate<SettleAnswer, [string]>('settle');
+
+export interface SettlementInput {
+  /** The attempt (settlement_requests.id): the bill's content stays in the settlement database. */
+  requestId: string;
+  /** The settlement service's activity queue (`settlement`). */
+  activityQueue: string;
+}
+
+type Outcome = { ok: true; answer: SettleAnswer } | { ok: false; error: unknown };
+
+const toAmounts = (a: AmountsJson): BillAmounts => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, BigInt(v)])) as unknown as BillAmounts;
+
+/**
+ * One bill of one hospital (workflow id `settlement:{hospital}:{billNo}`): eligibility → the
+ * uncapped subsidy (pure, here) → one transaction that locks the person's cap, pays within it and
+ * records the settlement. It gets only the attempt's id; nothing personal enters its history.
+ * Runs on the `workflows` worker; its activities on the settlement service's queue.
+ */
+export async function settlement({ requestId, activityQueue }: SettlementInput): Promise<SettleAnswer | null> {
+  const { settlementEligibility, commitSettlement } = proxyActivities<ReturnType<typeof createSettlementActivities>>({
+    taskQueue: activityQueue,
+    startToCloseTimeout: '15 seconds',
+    retry: { initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+  });
+  let outcome: Outcome | undefined;
+  setHandler(
+    settleUpdate,
+    async () => {
+      await condition(() => outcome !== undefined);
+      if (outcome!.ok) return outcome!.answer;
+      throw outcome!.error;
+    },
+    {
+      validator: (id) => {
+        if (id !== requestId) throw appFailure('ABORTED', 'SETTLEMENT_IN_FLIGHT', 'another attempt of this bill is still closing; retry');
+      },
+    },
+  );
+  try {
+    const step = await settlementEligibility(requestId);
+    if (step.kind === 'settled') outcome = { ok: true, answer: step.answer };
+    else if (step.kind === 'rejected') outcome = { ok: false, error: appFailure('FAILED_PRECONDITION', step.reason, REJECTIONS[step.reason]) };
+    else {
+      const uncapped = uncappedSubsidy(toAmounts(step.amounts), step.rule.ratioBp);
+      const answer = await commitSettlement({ requestId, personId: step.personId, masked: step.masked, rule: step.rule, uncapped: uncapped.toString() });
+      outcome = { ok: true, answer };
+    }
+  } catch (err) {
+    outcome = { ok: false, error: err };
+  }
+  await condition(allHandlersFinished);
+  return outcome.ok ? outcome.answer : null;
+}
