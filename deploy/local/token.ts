@@ -27,12 +27,13 @@ if (values.act) {
   actor = { role: r as Role, subject: s };
 }
 try {
-  console.log(
-    await devToken(
-      { subject, role: role as Role, ...(values.hospital ? { hospital: values.hospital } : {}), ...(actor ? { actor } : {}) },
-      Number(values.ttl),
-    ),
+  const t = await devToken(
+    { subject, role: role as Role, ...(values.hospital ? { hospital: values.hospital } : {}), ...(actor ? { actor } : {}) },
+    Number(values.ttl),
   );
+  console.log(t);
+  // A hospital token is accepted only once its jti is registered (settlement's RegisterCredential).
+  if (role === 'hospital') console.error(`jti ${JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).jti}`);
 } catch (err) {
   console.error(String((err as Error).message ?? err));
   process.exit(2);
