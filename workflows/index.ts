@@ -3,3 +3,4 @@
  * in its own folder (`workflows/<name>/workflow.ts`) and is re-exported here.
  */
 export * from './settlement/workflow';
+export * from './statements/workflow';

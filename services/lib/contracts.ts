@@ -4,7 +4,7 @@
  * declarations instead of naming topics and types again.
  */
 import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
-import { SettlementReversed, SettlementSettled } from '../../protos/gen/youfu/settlement/v1/events';
+import { SettlementReversed, SettlementSettled, StatementClosed } from '../../protos/gen/youfu/settlement/v1/events';
 import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import { eventType } from './kafka';
 
@@ -28,4 +28,5 @@ export const settlementEvents = {
   topic: 'youfu.settlement.v1',
   settlementSettled: eventType('youfu.settlement.v1.SettlementSettled', SettlementSettled),
   settlementReversed: eventType('youfu.settlement.v1.SettlementReversed', SettlementReversed),
+  statementClosed: eventType('youfu.settlement.v1.StatementClosed', StatementClosed),
 } as const;

@@ -21,12 +21,15 @@ import { AesGcmCodec, createTemporalClient, startTemporalWorker } from './tempor
 
 const optionalFile = z.string().min(1).optional();
 
+/** The development Temporal payload key (tests that read workflow results use it too). */
+export const DEV_PAYLOAD_KEYS = `dev:${Buffer.alloc(32, 7).toString('base64')}`;
+
 /** Variables of every Youfu process that signs tokens and encodes Temporal payloads (services and workers). */
 export const processEnv = {
   /** Metrics (and /healthz) port; default gRPC port + 1000 for services. */
   YOUFU_METRICS_PORT: envPort.optional(),
   /** Temporal payload encryption keys, `id:base64(32 bytes)` comma-separated, current first. */
-  YOUFU_PAYLOAD_KEYS: secret(`dev:${Buffer.alloc(32, 7).toString('base64')}`),
+  YOUFU_PAYLOAD_KEYS: secret(DEV_PAYLOAD_KEYS),
   /**
    * This process's own Ed25519 signing key (a private JWK, JSON or a file path) with kid
    * `service:<name>`; its public half belongs in YOUFU_JWKS. `dev`: the development keyring.

@@ -20,6 +20,7 @@ import {
   type SettleAnswer,
   type SettlementRow,
 } from './core';
+import { cutOff, netOf, previousPeriod } from './statements';
 
 /** Bill amounts as decimal fen (bigints do not cross Temporal's JSON). */
 export type AmountsJson = { [K in keyof BillAmounts]: string };
@@ -62,6 +63,14 @@ export function createSettlementActivities(d: CoreDeps) {
     /** Locks the cap, pays within it, records the settlement and its event (core.ts `commitSettlement`). */
     async commitSettlement(c: CommitInput): Promise<SettleAnswer> {
       return commitSettlement(d, c);
+    },
+
+    /** Cuts off `period` (YYYY-MM; empty = the month before now) for every hospital; what it prepared. */
+    async cutOffStatements(period: string): Promise<{ period: string; prepared: { hospital: string; net: string }[] }> {
+      const now = d.clock.now();
+      const p = period || previousPeriod(now);
+      const rows = await cutOff(d.pool, p, now);
+      return { period: p, prepared: rows.map((r) => ({ hospital: r.hospital, net: netOf(r.totals!).toString() })) };
     },
   };
 }

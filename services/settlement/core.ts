@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
 import type { Caller } from '../lib/auth';
 import { tokenRevoked } from '../lib/auth';
-import { monthOf, parts, shanghaiDate, type CivilDate, type Clock } from '../lib/civil';
+import { parts, type CivilDate, type Clock } from '../lib/civil';
 import type { ServiceClient } from '../lib/clients';
 import { settlementEvents } from '../lib/contracts';
 import { toJson, withTx, type Pool, type Queryable, type Tx } from '../lib/db';
@@ -21,6 +21,7 @@ import { toProtoDate } from '../lib/proto';
 import { settingVersionAt } from '../lib/settings';
 import { applyCap, chooseRule, defaultRule, REJECTIONS, type Rejection, ruleKeys, type BillAmounts, type Fund, type Held, type RuleSet, type Settled, type Visit } from './domain/rules';
 import { ruleValue, storedBillSchema, type StoredBill } from './schemas';
+import { openPeriod } from './statements';
 
 export interface CoreDeps {
   pool: Pool;
@@ -301,7 +302,7 @@ export async function commitSettlement(d: CoreDeps, c: CommitInput): Promise<Set
       await tx.query('UPDATE caps SET used_fen = used_fen + $4 WHERE person_id = $1 AND fund = $2 AND year = $3', [c.personId, rule.fund, year, s.subsidy]);
     }
     const now = d.clock.now();
-    const period = monthOf(shanghaiDate(now));
+    const period = await openPeriod(tx, req.hospital, now);
     const result = resultJson(s, rule, year);
     const id = randomUUID();
     const { rows } = await tx.query<SettlementRow>(
@@ -365,7 +366,7 @@ export async function reverse(d: CoreDeps, hospital: string, billNo: string, rea
     }
     if (s.reversed_at) return { settlementId: s.id, released: BigInt(s.amount_fen), reversedAt: new Date(s.reversed_at), period: s.reverse_period! };
     const now = d.clock.now();
-    const period = monthOf(shanghaiDate(now));
+    const period = await openPeriod(tx, hospital, now);
     const amount = BigInt(s.amount_fen);
     if (s.result.capLeft !== null && amount > 0n) {
       await tx.query('UPDATE caps SET used_fen = GREATEST(used_fen - $4, 0) WHERE person_id = $1 AND fund = $2 AND year = $3', [s.person_id, s.fund, s.cap_year, amount]);

@@ -3,7 +3,7 @@ import { WithStartWorkflowOperation, type Client, type Workflow } from '@tempora
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MedicalSettlementServiceService, type SettlementResult } from '../../protos/gen/youfu/settlement/v1/settlement';
-import { policies } from '../lib/auth';
+import { effective, policies } from '../lib/auth';
 import { parts, type CivilDate } from '../lib/civil';
 import { toJson, withTx } from '../lib/db';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, parseInput } from '../lib/errors';
@@ -11,7 +11,7 @@ import { bindService, type CallContext } from '../lib/grpc';
 import { decodeCursor, pageOf, pageRequest } from '../lib/paging';
 import { maskNationalId } from '../lib/pii';
 import { decide, getProposal, listProposals, propose, type Proposal } from '../lib/proposals';
-import { civilDate, money, requiredEnum, toProtoDate } from '../lib/proto';
+import { civilDate, money, requiredEnum, toProtoDate, yearMonth } from '../lib/proto';
 import { decideSetting, proposeSetting, SETTING_KIND } from '../lib/settings';
 import { fromTemporalError } from '../lib/temporal-errors';
 import {
@@ -33,6 +33,7 @@ import {
 } from './core';
 import { ruleKeys, uncappedSubsidy } from './domain/rules';
 import * as s from './schemas';
+import { closeStatement, statementMessage, statementOf } from './statements';
 
 export const HOSPITAL_KIND = 'hospital';
 /** The workflow (workflows/settlement) and the queue of the `workflows` worker. */
@@ -57,6 +58,8 @@ export const settlementPolicies = {
   reconcileTotals: hospitalOrStaff,
   reconcileDetails: hospitalOrStaff,
   checkEligibility: policies.hospital,
+  getStatement: hospitalOrStaff,
+  approveStatement: policies.decide,
   proposeHospital: policies.propose,
   proposeRuleSet: policies.propose,
   decideProposal: policies.decide,
@@ -109,6 +112,7 @@ const range = z
   .refine((r) => r.fromDate <= r.toDate, { message: 'after toDate', path: ['fromDate'] })
   .refine((r) => Date.parse(r.toDate) - Date.parse(r.fromDate) <= 366 * 86_400_000, { message: 'at most 366 days', path: ['toDate'] });
 const detailsCursor = z.object({ at: z.string().datetime(), id: uuid });
+const entryCursor = z.object({ at: z.string().datetime(), id: uuid, kind: z.enum(['SETTLED', 'REVERSED']) });
 /** Shanghai civil dates [from, to] as instants [start, end). */
 const instants = (from: CivilDate, to: CivilDate) => [new Date(`${from}T00:00:00+08:00`), new Date(Date.parse(`${to}T00:00:00+08:00`) + 86_400_000)] as const;
 
@@ -279,6 +283,34 @@ export function settlementBinding(d: HandlerDeps) {
           outpatientRatioBp: outpatient.ratioBp,
           ...(inpatient.capFen === null ? {} : { capLeft: money(inpatient.capFen > used ? inpatient.capFen - used : 0n) }),
         };
+      },
+
+      async getStatement(req, ctx) {
+        const v = parseInput(z.object({ hospitalCode: s.hospitalCode, period: yearMonth, page: pageRequest }), req);
+        assertOwnHospital(ctx.caller, v.hospitalCode);
+        const statement = await statementOf(pool, v.hospitalCode, v.period);
+        const after = decodeCursor(entryCursor, v.page.token);
+        const { rows } = await pool.query<{ id: string; bill_no: string; kind: string; fund: string; amount_fen: string; at: Date }>(
+          `SELECT * FROM (
+             SELECT id, bill_no, 'SETTLED' AS kind, fund, amount_fen, settled_at AS at FROM settlements WHERE hospital = $1 AND period = $2
+             UNION ALL
+             SELECT id, bill_no, 'REVERSED', fund, amount_fen, reversed_at FROM settlements WHERE hospital = $1 AND reverse_period = $2) e
+            WHERE $3::timestamptz IS NULL OR (e.at, e.id, e.kind) > ($3, $4::uuid, $5)
+            ORDER BY e.at, e.id, e.kind LIMIT $6`,
+          [v.hospitalCode, v.period, after?.at ?? null, after?.id ?? null, after?.kind ?? null, v.page.size + 1],
+        );
+        const page = pageOf(rows, v.page.size, (last) => ({ at: last.at.toISOString(), id: last.id, kind: last.kind }));
+        return {
+          statement: statementMessage(statement),
+          entries: page.items.map((e) => ({ settlementId: e.id, billNo: e.bill_no, kind: e.kind, fundCode: e.fund, amount: money(BigInt(e.amount_fen)), at: e.at })),
+          page: { nextPageToken: page.nextPageToken },
+        };
+      },
+
+      async approveStatement(req, ctx) {
+        const v = parseInput(z.object({ hospitalCode: s.hospitalCode, period: yearMonth, note: z.string().max(2000) }), req);
+        const closed = await closeStatement(pool, v.hospitalCode, v.period, effective(ctx.caller).subject, v.note, clock.now());
+        return { statement: statementMessage(closed) };
       },
 
       async proposeHospital(req, ctx) {

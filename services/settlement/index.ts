@@ -6,6 +6,7 @@ import { secret } from '../lib/config';
 import { settlementEvents } from '../lib/contracts';
 import { PiiVault } from '../lib/pii';
 import type { ServiceModule } from '../lib/runtime';
+import { ensureSchedule } from '../lib/schedules';
 import { createSettlementActivities } from './activities';
 import { admitHospital, callerFromCertificate, type CoreDeps } from './core';
 import { settlementBinding, WORKFLOWS_QUEUE } from './handlers';
@@ -17,7 +18,12 @@ const env = {
   YOUFU_PII_KEYS: secret(`dev:${Buffer.alloc(32, 9).toString('base64')}`),
   /** Task queue of the workflows worker that runs the settlement workflow. */
   YOUFU_WORKFLOWS_QUEUE: z.string().min(1).default(WORKFLOWS_QUEUE),
+  /** When the statements are cut off (cron, Asia/Shanghai): 00:05 on the 1st. Empty: no schedule (tests). */
+  YOUFU_STATEMENT_CRON: z.string().default('5 0 1 * *'),
 };
+
+/** The schedule of the monthly statement cut-off (one per namespace; a test run's is prefixed). */
+export const statementScheduleId = (topicPrefix: string) => `${topicPrefix}settlement:statement-cutoff`;
 
 /** One-stop medical settlement: gRPC MedicalSettlementService on port 50054, schema `settlement` (issue 9). */
 export const settlementModule: ServiceModule<typeof env> = {
@@ -31,6 +37,14 @@ export const settlementModule: ServiceModule<typeof env> = {
     const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS);
     const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
     const core: CoreDeps = { pool, pii, clock, persons };
+    if (cfg.YOUFU_STATEMENT_CRON) {
+      await ensureSchedule(await temporal(), {
+        scheduleId: statementScheduleId(cfg.YOUFU_TOPIC_PREFIX),
+        spec: { cronExpressions: [cfg.YOUFU_STATEMENT_CRON] },
+        action: { workflowType: 'statementCutOff', taskQueue: cfg.YOUFU_WORKFLOWS_QUEUE, args: [{ period: '', activityQueue }] },
+        note: 'monthly cut-off of the hospitals’ statements (services/settlement)',
+      });
+    }
     return {
       bindings: [settlementBinding({ ...core, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, activityQueue })],
       activities: createSettlementActivities(core),

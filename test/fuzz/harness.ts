@@ -45,7 +45,7 @@ const MODULES: {
       return (await count(self.pool, 'SELECT count(*) AS n FROM processed_events')) >= (await count(s.get('standards')!.pool, 'SELECT count(*) AS n FROM outbox'));
     },
   },
-  { module: settlementModule, env: (s) => ({ YOUFU_PERSONS_ADDR: `127.0.0.1:${s.get('persons')!.grpcPort}` }) },
+  { module: settlementModule, env: (s) => ({ YOUFU_PERSONS_ADDR: `127.0.0.1:${s.get('persons')!.grpcPort}`, YOUFU_STATEMENT_CRON: '' }) },
 ];
 
 export interface FuzzedService {

@@ -8,11 +8,15 @@ import type { Bill } from '../../protos/gen/youfu/settlement/v1/settlement';
 import { HospitalStatus, MedicalSettlementServiceService, VisitType } from '../../protos/gen/youfu/settlement/v1/settlement';
 import type { Clock } from '../../services/lib/civil';
 import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
-import { startService, type RunningService } from '../../services/lib/runtime';
-import { settlementModule } from '../../services/settlement/index';
+import { DEV_PAYLOAD_KEYS, startService, type RunningService } from '../../services/lib/runtime';
+import { settlementModule, statementScheduleId } from '../../services/settlement/index';
+import { AesGcmCodec, createTemporalClient } from '../../services/lib/temporal';
 import { startWorkflowsWorker } from '../../workflows/worker';
 import { pbDate, registration, startStack, type GeneratedId, type Stack } from '../persons/support';
-import { serviceEnv, token, uniqueId } from '../support/env';
+import { serviceEnv, testConfig, token, uniqueId } from '../support/env';
+
+/** A Temporal client as the services have it (the development payload key), for tests that start workflows. */
+export const temporalClient = () => createTemporalClient(testConfig, AesGcmCodec.fromConfig(DEV_PAYLOAD_KEYS));
 
 export interface SettlementStack {
   persons: Stack;
@@ -34,6 +38,8 @@ export async function startSettlementStack(label: string, clock: Clock, o: { wor
     YOUFU_PERSONS_ADDR: persons.address,
     YOUFU_WORKFLOWS_QUEUE: workflowsQueue,
     YOUFU_ACTIVITY_QUEUE: uniqueId('settlement'),
+    // The schedule's id carries the run's topic prefix; stop() deletes it.
+    YOUFU_STATEMENT_CRON: '5 0 1 * *',
   });
   const settlement = await startService(settlementModule, { env, clock });
   const address = `127.0.0.1:${settlement.grpcPort}`;
@@ -56,6 +62,9 @@ export async function startSettlementStack(label: string, clock: Clock, o: { wor
     async stop() {
       client.close();
       await stack.stopWorker();
+      const temporal = await createTemporalClient(testConfig);
+      await temporal.schedule.getHandle(statementScheduleId(persons.prefix)).delete().catch(() => undefined);
+      await temporal.connection.close();
       await settlement.stop();
       await persons.stop();
     },
