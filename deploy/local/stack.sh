@@ -401,6 +401,7 @@ temporal_start() {
   launch "$TEMPORAL_PID" "$TEMPORAL_LOG" "$TEMPORAL_BIN" server start-dev \
     --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
     --db-filename "$TEMPORAL_DIR/temporal.db" --namespace "$TEMPORAL_NAMESPACE" --log-level warn \
+    --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
     --ui-codec-endpoint "http://127.0.0.1:${YOUFU_CODEC_PORT:-8234}"
 }
 

@@ -128,6 +128,12 @@ export interface ServiceParts {
   consumers?: ConsumerSpec[];
   /** Temporal activities this service hosts on its own task queue (`activityQueue`: named after the service). */
   activities?: object;
+  /**
+   * Workflows this service runs itself, on the same queue, because every step is one of its own
+   * activities and they run as local activities (no round trip through the server per step): the
+   * path of a workflow module under workflows/. Cross-service workflows run on the workflows worker.
+   */
+  workflowsPath?: string;
   /** Admission hook after token verification (e.g. a hospital token's jti must be registered). */
   admit?: (caller: Caller) => Promise<void>;
   /** Maps a verified client certificate's SHA-256 fingerprint to a caller (mTLS hospitals). */
@@ -240,8 +246,13 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
       await c.start();
       stops.push(() => c.stop());
     }
-    if (parts.activities) {
-      const worker = await startTemporalWorker(cfg, { taskQueue: activityQueue, activities: parts.activities, codec });
+    if (parts.activities || parts.workflowsPath) {
+      const worker = await startTemporalWorker(cfg, {
+        taskQueue: activityQueue,
+        codec,
+        ...(parts.activities ? { activities: parts.activities } : {}),
+        ...(parts.workflowsPath ? { workflowsPath: parts.workflowsPath } : {}),
+      });
       stops.push(() => worker.stop());
     }
 

@@ -36,15 +36,14 @@ import * as s from './schemas';
 import { closeStatement, statementMessage, statementOf } from './statements';
 
 export const HOSPITAL_KIND = 'hospital';
-/** The workflow (workflows/settlement) and the queue of the `workflows` worker. */
+/** The workflow (workflows/settlement), run by this service's own worker. */
 export const SETTLEMENT_WORKFLOW = 'settlement';
+/** The queue of the `workflows` worker, which runs the statement cut-off. */
 export const WORKFLOWS_QUEUE = 'workflows';
 
 export interface HandlerDeps extends CoreDeps {
   temporal: () => Promise<Client>;
-  /** Task queue of the workflows worker (tests run their own). */
-  workflowsQueue: string;
-  /** Task queue of this service's activities. */
+  /** Task queue of this service's worker (its activities and the settlement workflow). */
   activityQueue: string;
 }
 
@@ -125,8 +124,9 @@ export function settlementBinding(d: HandlerDeps) {
     for (let attempt = 0; ; attempt++) {
       const start = new WithStartWorkflowOperation(SETTLEMENT_WORKFLOW, {
         workflowId: `settlement:${hospital}:${billNo}`,
-        taskQueue: d.workflowsQueue,
-        args: [{ requestId, activityQueue: d.activityQueue }],
+        // This service runs the workflow itself, with its steps as local activities.
+        taskQueue: d.activityQueue,
+        args: [{ requestId }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       try {

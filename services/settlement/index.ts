@@ -16,11 +16,14 @@ const env = {
   YOUFU_PERSONS_ADDR: z.string().min(1).default('127.0.0.1:50052'),
   /** PII encryption keys for stored bills' ID numbers and names, `id:base64(32 bytes)` comma-separated, current first. Required in production. */
   YOUFU_PII_KEYS: secret(`dev:${Buffer.alloc(32, 9).toString('base64')}`),
-  /** Task queue of the workflows worker that runs the settlement workflow. */
+  /** Task queue of the workflows worker, which runs the monthly statement cut-off. */
   YOUFU_WORKFLOWS_QUEUE: z.string().min(1).default(WORKFLOWS_QUEUE),
   /** When the statements are cut off (cron, Asia/Shanghai): 00:05 on the 1st. Empty: no schedule (tests). */
   YOUFU_STATEMENT_CRON: z.string().default('5 0 1 * *'),
 };
+
+/** The settlement workflow, run by this service's own worker with its steps as local activities. */
+const SETTLEMENT_WORKFLOWS = fileURLToPath(new URL('../../workflows/settlement/workflow.ts', import.meta.url));
 
 /** The schedule of the monthly statement cut-off (one per namespace; a test run's is prefixed). */
 export const statementScheduleId = (topicPrefix: string) => `${topicPrefix}settlement:statement-cutoff`;
@@ -46,8 +49,9 @@ export const settlementModule: ServiceModule<typeof env> = {
       });
     }
     return {
-      bindings: [settlementBinding({ ...core, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, activityQueue })],
+      bindings: [settlementBinding({ ...core, temporal, activityQueue })],
       activities: createSettlementActivities(core),
+      workflowsPath: SETTLEMENT_WORKFLOWS,
       admit: (caller) => admitHospital(pool, caller, clock.now()),
       fromCertificate: (fp) => callerFromCertificate(pool, fp, clock.now()),
       stop: async () => persons.close(),

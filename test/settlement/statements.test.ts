@@ -1,16 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Client } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import pg from 'pg';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
-import { StatementStatus } from '../../protos/gen/youfu/settlement/v1/settlement';
+import { MedicalSettlementServiceService, StatementStatus } from '../../protos/gen/youfu/settlement/v1/settlement';
+import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
 import { statementScheduleId } from '../../services/settlement/index';
-import { idGenerator, movableClock, pbDate, survivor } from '../persons/support';
+import { idGenerator, movableClock, pbDate, startStack, survivor, type Stack } from '../persons/support';
 import { eventually, token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
-import { bill, designate, fen, registerPerson, startSettlementStack, temporalClient, type SettlementStack } from './support';
+import { bill, designate, fen, registerPerson, settlementEnv, startSettlementStack, temporalClient, type SettlementStack } from './support';
 
 const gen = idGenerator(9101);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -104,52 +107,78 @@ describe('monthly statements', () => {
   });
 });
 
-describe('a settlement whose workflows worker is killed mid-way', () => {
+describe('a settlement whose service is killed mid-way', () => {
   const { clock } = movableClock('2026-06-20');
-  let s: SettlementStack;
-  let temporal: Client;
+  let persons: Stack;
+  let env: NodeJS.ProcessEnv;
+  let port: number;
+  let client: UnaryClient<typeof MedicalSettlementServiceService>;
+  let direct: pg.Pool;
+  let child: ChildProcess | undefined;
+
+  // The settlement service as its own process (it runs the settlement workflow and its local activities).
+  const spawnService = async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../../services/settlement/main.ts')], {
+      env: { ...process.env, ...env, YOUFU_GRPC_PORT: String(port), YOUFU_METRICS_PORT: '0', YOUFU_LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const clerk = await token('clerk', 'li');
+    await eventually(async () => (await client.listProposals({ status: '', page: undefined }, clerk).then(() => true, () => undefined)), 60_000, 'the settlement service');
+  };
+  const kill = async (signal: NodeJS.Signals) => {
+    const c = child!;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    await exited;
+    child = undefined;
+  };
 
   beforeAll(async () => {
-    s = await startSettlementStack('settlement-kill', clock, { worker: false });
-    temporal = await temporalClient();
+    persons = await startStack('settlement-kill', clock);
+    env = settlementEnv(persons, { YOUFU_STATEMENT_CRON: '' });
+    port = await freePort();
+    client = createUnaryClient(MedicalSettlementServiceService, `127.0.0.1:${port}`);
+    direct = new pg.Pool({ connectionString: persons.db.adminUrl, options: '-c search_path=settlement', max: 2 });
+    await spawnService();
   }, 120_000);
   afterAll(async () => {
-    await temporal?.connection.close();
-    await s?.stop();
+    if (child) await kill('SIGTERM');
+    client?.close();
+    await direct?.end();
+    await persons?.stop();
   });
 
-  it('completes exactly once after the worker restarts, and a re-send gets the same answer', async () => {
-    const spawnWorker = (): ChildProcess =>
-      spawn(process.execPath, ['--import', 'tsx', path.join(here, '../fixtures/settlement-worker-main.ts')], {
-        env: { ...process.env, ...s.env, WORKFLOWS_QUEUE: s.workflowsQueue },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+  it('completes exactly once after a restart, and a re-send gets the same answer', async () => {
     const H = code('k');
-    const h = await designate(s, H);
+    const h = await designate({ client }, H);
     const g = gen();
-    await registerPerson(s, g, { identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), ...since }] });
+    await registerPerson({ persons }, g, { identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), ...since }] });
     const b = bill(H, uniqueId('kill'), g);
-    let child = spawnWorker();
-    try {
-      const answer = s.client.settle(b, h, { deadlineMs: 120_000 });
-      // Killed once the workflow has scheduled its first activity.
-      const handle = temporal.workflow.getHandle(`settlement:${H}:${b.bill.billNo}`);
-      await eventually(async () => ((await handle.fetchHistory()).events?.some((e) => e.activityTaskScheduledEventAttributes) ? true : undefined), 60_000, 'the first activity');
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-      child = spawnWorker();
-      const first = await answer;
-      expect(first.result!.funds[0]).toMatchObject({ fundCode: '610200', amount: fen(320_000) });
-      expect(await s.client.settle(b, h)).toEqual(first);
-      const n = await s.settlement.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM settlements WHERE bill_no = $1', [b.bill.billNo]);
-      expect(n.rows[0]!.n).toBe(1);
-      const used = await s.settlement.pool.query<{ used_fen: bigint }>('SELECT used_fen FROM caps');
-      expect(used.rows.map((r) => r.used_fen)).toEqual([320_000n]);
-    } finally {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    const lost = client.settle(b, h, { deadlineMs: 60_000 }).then(() => 'answered', (e: { code?: number }) => e.code);
+    // Killed as soon as the attempt is stored: the workflow is starting, its steps may or may not have run.
+    await eventually(async () => ((await direct.query('SELECT 1 FROM settlement_requests WHERE bill_no = $1', [b.bill.billNo])).rowCount ? true : undefined), 30_000, 'the attempt');
+    await kill('SIGKILL');
+    expect([grpc.status.UNAVAILABLE, 'answered']).toContain(await lost);
+    await spawnService();
+    // The hospital retries: the running workflow is joined (or the stored answer returned).
+    const first = await client.settle(b, h, { deadlineMs: 60_000 });
+    expect(first.result!.funds[0]).toMatchObject({ fundCode: '610200', amount: fen(320_000) });
+    expect(await client.settle(b, h)).toEqual(first);
+    const n = await direct.query<{ n: number }>('SELECT count(*)::int AS n FROM settlements WHERE bill_no = $1', [b.bill.billNo]);
+    expect(n.rows[0]!.n).toBe(1);
+    const used = await direct.query<{ used_fen: bigint }>('SELECT used_fen FROM caps');
+    expect(used.rows.map((r) => r.used_fen)).toEqual([320_000n]);
   }, 150_000);
 });
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+}

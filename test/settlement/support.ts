@@ -25,22 +25,35 @@ export interface SettlementStack {
   address: string;
   env: NodeJS.ProcessEnv;
   workflowsQueue: string;
-  /** Restartable: the workflows worker of this stack. */
+  /** Restartable: the workflows worker of this stack (the statement cut-off runs there). */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startSettlementStack(label: string, clock: Clock, o: { worker?: boolean } = {}): Promise<SettlementStack> {
-  const persons = await startStack(label, clock);
-  const workflowsQueue = uniqueId('workflows-settlement');
-  const env = serviceEnv(persons.db.adminUrl, persons.prefix, {
+/** The settlement service's environment beside a persons stack: its own queues, the run's prefix. */
+export function settlementEnv(persons: Stack, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return serviceEnv(persons.db.adminUrl, persons.prefix, {
     YOUFU_PERSONS_ADDR: persons.address,
-    YOUFU_WORKFLOWS_QUEUE: workflowsQueue,
+    YOUFU_WORKFLOWS_QUEUE: uniqueId('workflows-settlement'),
     YOUFU_ACTIVITY_QUEUE: uniqueId('settlement'),
     // The schedule's id carries the run's topic prefix; stop() deletes it.
     YOUFU_STATEMENT_CRON: '5 0 1 * *',
+    ...extra,
   });
+}
+
+/** Deletes the run's statement schedule (its id carries the topic prefix). */
+export async function deleteSchedule(prefix: string): Promise<void> {
+  const temporal = await createTemporalClient(testConfig);
+  await temporal.schedule.getHandle(statementScheduleId(prefix)).delete().catch(() => undefined);
+  await temporal.connection.close();
+}
+
+export async function startSettlementStack(label: string, clock: Clock, o: { worker?: boolean } = {}): Promise<SettlementStack> {
+  const persons = await startStack(label, clock);
+  const env = settlementEnv(persons);
+  const workflowsQueue = env.YOUFU_WORKFLOWS_QUEUE!;
   const settlement = await startService(settlementModule, { env, clock });
   const address = `127.0.0.1:${settlement.grpcPort}`;
   const client = createUnaryClient(MedicalSettlementServiceService, address);
@@ -62,9 +75,7 @@ export async function startSettlementStack(label: string, clock: Clock, o: { wor
     async stop() {
       client.close();
       await stack.stopWorker();
-      const temporal = await createTemporalClient(testConfig);
-      await temporal.schedule.getHandle(statementScheduleId(persons.prefix)).delete().catch(() => undefined);
-      await temporal.connection.close();
+      await deleteSchedule(persons.prefix);
       await settlement.stop();
       await persons.stop();
     },
@@ -74,7 +85,7 @@ export async function startSettlementStack(label: string, clock: Clock, o: { wor
 }
 
 /** Designates a hospital (a clerk proposes, an approver approves) and returns a registered token for it. */
-export async function designate(s: SettlementStack, code: string, status = HospitalStatus.HOSPITAL_STATUS_ACTIVE): Promise<string> {
+export async function designate(s: Pick<SettlementStack, 'client'>, code: string, status = HospitalStatus.HOSPITAL_STATUS_ACTIVE): Promise<string> {
   const clerk = await token('clerk', 'clerk-li');
   const approver = await token('approver', 'approver-wang');
   const p = await s.client.proposeHospital({ hospitalCode: code, name: `Hospital ${code}`, status, note: 'designation notice 2026-1' }, clerk);
@@ -83,7 +94,7 @@ export async function designate(s: SettlementStack, code: string, status = Hospi
 }
 
 /** A new token for a hospital, its jti registered. */
-export async function hospitalToken(s: SettlementStack, code: string): Promise<string> {
+export async function hospitalToken(s: Pick<SettlementStack, 'client'>, code: string): Promise<string> {
   const t = await token('hospital', `his-${code}`, { hospital: code });
   await s.client.registerCredential(
     { hospitalCode: code, credential: { $case: 'tokenId', value: decodeJwt(t).jti! }, expiresAt: new Date(Date.now() + 3600_000), note: 'HIS token' },
@@ -93,7 +104,7 @@ export async function hospitalToken(s: SettlementStack, code: string): Promise<s
 }
 
 /** Registers and approves a person with `identities` (persons' registration builder). */
-export async function registerPerson(s: SettlementStack, g: GeneratedId, o: Parameters<typeof registration>[1] = {}) {
+export async function registerPerson(s: Pick<SettlementStack, 'persons'>, g: GeneratedId, o: Parameters<typeof registration>[1] = {}) {
   const clerk = await token('clerk', 'clerk-li');
   const approver = await token('approver', 'approver-wang');
   const proposed = await s.persons.client.proposeRegistration({ person: registration(g, o) }, clerk);

@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import { appFailure } from '../../services/lib/app-failure';
 import type { AmountsJson, createSettlementActivities } from '../../services/settlement/activities';
 import type { SettleAnswer } from '../../services/settlement/core';
@@ -15,8 +15,6 @@ export const settleUpdate = defineUpdate<SettleAnswer, [string]>('settle');
 export interface SettlementInput {
   /** The attempt (settlement_requests.id): the bill's content stays in the settlement database. */
   requestId: string;
-  /** The settlement service's activity queue (`settlement`). */
-  activityQueue: string;
 }
 
 type Outcome = { ok: true; answer: SettleAnswer } | { ok: false; error: unknown };
@@ -27,11 +25,14 @@ const toAmounts = (a: AmountsJson): BillAmounts => Object.fromEntries(Object.ent
  * One bill of one hospital (workflow id `settlement:{hospital}:{billNo}`): eligibility → the
  * uncapped subsidy (pure, here) → one transaction that locks the person's cap, pays within it and
  * records the settlement. It gets only the attempt's id; nothing personal enters its history.
- * Runs on the `workflows` worker; its activities on the settlement service's queue.
+ *
+ * The settlement service runs this workflow on its own queue, and both steps as local activities:
+ * a settlement is then one workflow task — one round trip through the Temporal server instead of
+ * five (test/bench/settlement.ts). Both steps are idempotent by the attempt's id, so a step that
+ * runs again after a crash (a local activity not yet recorded) changes nothing.
  */
-export async function settlement({ requestId, activityQueue }: SettlementInput): Promise<SettleAnswer | null> {
-  const { settlementEligibility, commitSettlement } = proxyActivities<ReturnType<typeof createSettlementActivities>>({
-    taskQueue: activityQueue,
+export async function settlement({ requestId }: SettlementInput): Promise<SettleAnswer | null> {
+  const { settlementEligibility, commitSettlement } = proxyLocalActivities<ReturnType<typeof createSettlementActivities>>({
     startToCloseTimeout: '15 seconds',
     retry: { initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '5 seconds' },
   });
