@@ -278,7 +278,7 @@ function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedSer
       const se = toServiceError(err, ctxLog, requestId);
       if (se.code === grpc.status.UNAVAILABLE) deps.onUnavailable?.();
       observe(started, se.code ?? grpc.status.INTERNAL);
-      ctxLog.info({ code: grpc.status[se.code ?? 2], reason: se.details }, 'rpc failed');
+      ctxLog.info({ code: grpc.status[se.code ?? 2], reason: errorDetails(se as grpc.ServiceError).reason, message: se.details }, 'rpc failed');
       return se;
     };
 
