@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { HospitalStatus, VisitType } from '../../protos/gen/youfu/settlement/v1/settlement';
 import { disabled, idGenerator, movableClock, pbDate, survivor, type GeneratedId } from '../persons/support';
-import { token, uniqueId } from '../support/env';
+import type { Consumer } from 'kafkajs';
+import { SettlementReversed, SettlementSettled } from '../../protos/gen/youfu/settlement/v1/events';
+import { createKafka } from '../../services/lib/kafka';
+import { createLogger } from '../../services/lib/log';
+import { eventually, testConfig, token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
 import { bill, designate, fen, hospitalToken, registerPerson, startSettlementStack, type SettlementStack } from './support';
 
@@ -113,6 +117,47 @@ describe('one-stop medical settlement through the gRPC API', () => {
     expect(await capUsed(person)).toBe(0n);
     expect(await failure(s.client.settle(b, h1))).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, reason: 'BILL_REVERSED' });
     expect(await failure(s.client.reverse({ hospitalCode: H1, billNo: 'nope', reason: 'x' }, h1))).toMatchObject({ code: grpc.status.NOT_FOUND });
+  });
+
+  it('answers a reversal of a bill still being settled with ABORTED, to be retried', async () => {
+    const billNo = uniqueId('inflight');
+    await s.settlement.pool.query(
+      `INSERT INTO settlement_requests (id, hospital, bill_no, content_hash, bill, id_enc, id_masked, name_enc, status)
+       VALUES (gen_random_uuid(), $1, $2, 'x', '{}'::jsonb, 'x', 'x', 'x', 'PENDING')`,
+      [H1, billNo],
+    );
+    expect(await failure(s.client.reverse({ hospitalCode: H1, billNo, reason: 'cancelled' }, h1))).toMatchObject({ code: grpc.status.ABORTED, reason: 'SETTLEMENT_IN_FLIGHT' });
+  });
+
+  it('publishes SettlementSettled and SettlementReversed with the person id and the masked ID only', async () => {
+    const kafka = createKafka(testConfig.YOUFU_KAFKA_BROKERS, 'settlement-test', createLogger('test', 'error'));
+    const consumer: Consumer = kafka.consumer({ groupId: `${s.persons.prefix}test-reader` });
+    const seen: { type: string; key: string; value: Buffer }[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: `${s.persons.prefix}youfu.settlement.v1`, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push({ type: String(message.headers?.ce_type), key: String(message.key), value: message.value! }) });
+      const b = bill(H1, uniqueId('ev'), people.grade8);
+      const settled = await s.client.settle(b, h1);
+      await s.client.reverse({ hospitalCode: H1, billNo: b.bill.billNo, reason: 'cancelled' }, h1);
+      const event = await eventually(async () => {
+        const e = seen.find((x) => x.type === 'youfu.settlement.v1.SettlementSettled' && x.key === settled.settlementId);
+        return e && SettlementSettled.decode(e.value);
+      }, 30_000, 'SettlementSettled');
+      expect(event).toMatchObject({ settlementId: settled.settlementId, hospitalCode: H1, billNo: b.bill.billNo, fundCode: '610200', amount: fen(320_000), period: '2026-06' });
+      expect(event.nationalIdMasked).toBe(`${people.grade8.id.slice(0, 6)}********${people.grade8.id.slice(14)}`);
+      const reversed = await eventually(async () => {
+        const e = seen.find((x) => x.type === 'youfu.settlement.v1.SettlementReversed' && x.key === settled.settlementId);
+        return e && SettlementReversed.decode(e.value);
+      }, 30_000, 'SettlementReversed');
+      expect(reversed).toMatchObject({ released: fen(320_000), personId: event.personId });
+      for (const e of seen) {
+        for (const g of Object.values(people)) expect(e.value.includes(Buffer.from(g.id))).toBe(false);
+        expect(e.value.includes(Buffer.from('张三'))).toBe(false);
+      }
+    } finally {
+      await consumer.disconnect();
+    }
   });
 
   it('refuses a wrong name, an unregistered patient and a bill number reused with other content', async () => {
