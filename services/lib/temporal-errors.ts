@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
 import { APP_ERROR_TYPE, appFailure, type AppErrorDetail } from './app-failure';
@@ -51,9 +51,14 @@ export function fromTemporalError(err: unknown): AppError | undefined {
     }
     if (e instanceof TimeoutFailure) return new AppError('DEADLINE_EXCEEDED', 'WORKFLOW_TIMED_OUT', 'the workflow did not finish in time');
   }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new AppError('DEADLINE_EXCEEDED', 'WORKFLOW_UPDATE_TIMED_OUT', 'the workflow did not answer in time; retry (the request is kept)');
+  }
   for (const e of causes(err)) {
-    // Temporal's client wraps grpc errors; 14 = UNAVAILABLE.
-    if ((e as { code?: unknown }).code === 14) return new AppError('UNAVAILABLE', 'TEMPORAL_UNAVAILABLE', 'Temporal is unavailable; retry later');
+    // Temporal's client wraps grpc errors; 14 = UNAVAILABLE, 8 = RESOURCE_EXHAUSTED (e.g. too many updates in flight on one workflow).
+    const code = (e as { code?: unknown }).code;
+    if (code === 14) return new AppError('UNAVAILABLE', 'TEMPORAL_UNAVAILABLE', 'Temporal is unavailable; retry later');
+    if (code === 8) return new AppError('RESOURCE_EXHAUSTED', 'TEMPORAL_BUSY', 'Temporal refused the call for now (too many in flight); retry shortly');
   }
   return undefined;
 }

@@ -181,7 +181,7 @@ export interface RequestRow {
   id_masked: string;
   name_enc: string;
   status: 'PENDING' | 'SETTLED' | 'REJECTED';
-  reject_reason: Rejection | null;
+  reject_reason: Rejection | typeof FAILED | null;
 }
 
 /** The attempt that holds (hospital, bill number), with its settlement if it has one. */
@@ -217,13 +217,46 @@ export async function requestById(q: Queryable, id: string): Promise<RequestRow>
 
 export const billOf = (r: RequestRow): StoredBill => storedBillSchema.parse(r.bill);
 
-/** Marks a pending attempt rejected (it frees the bill number); the detailed reason stays with staff. */
-export async function rejectRequest(q: Queryable, id: string, reason: Rejection, detail: string, at: Date): Promise<void> {
-  await q.query("UPDATE settlement_requests SET status = 'REJECTED', reject_reason = $2, reject_detail = $3, decided_at = $4 WHERE id = $1 AND status = 'PENDING'", [
+/**
+ * Marks a pending attempt rejected (it frees the bill number); the detailed reason stays with staff.
+ * False when it was no longer pending (a commit of another execution got there first).
+ */
+export async function rejectRequest(q: Queryable, id: string, reason: Rejection, detail: string, at: Date): Promise<boolean> {
+  const r = await q.query("UPDATE settlement_requests SET status = 'REJECTED', reject_reason = $2, reject_detail = $3, decided_at = $4 WHERE id = $1 AND status = 'PENDING'", [
     id,
     reason,
     detail,
     at,
+  ]);
+  return r.rowCount === 1;
+}
+
+/** `reject_reason` of an attempt given up on without a rejection (persons unreachable, a bug). */
+export const FAILED = 'FAILED';
+
+/**
+ * Gives up an attempt whose settlement could not be completed (retries exhausted, or abandoned
+ * before its workflow ran), freeing the bill number: only while it is pending and has no
+ * settlement (a commit holds the attempt's row, so the two never interleave). True when it did.
+ */
+export async function abandonRequest(q: Queryable, id: string, detail: string, at: Date): Promise<boolean> {
+  const r = await q.query(
+    `UPDATE settlement_requests SET status = 'REJECTED', reject_reason = '${FAILED}', reject_detail = $2, decided_at = $3
+      WHERE id = $1 AND status = 'PENDING' AND NOT EXISTS (SELECT 1 FROM settlements WHERE request_id = $1)`,
+    [id, detail.slice(0, 2000), at],
+  );
+  return r.rowCount === 1;
+}
+
+/** Audits what a hospital learnt about a person (CheckEligibility, PreSettle): hospital, caller, masked ID, answer. */
+export async function auditLookup(q: Queryable, a: { hospital: string; subject: string; nationalId: string; date: CivilDate; answer: string; rpc: string }): Promise<void> {
+  await q.query('INSERT INTO eligibility_lookups (hospital, subject, id_masked, asked_date, answer, rpc) VALUES ($1, $2, $3, $4, $5, $6)', [
+    a.hospital,
+    a.subject,
+    maskNationalId(a.nationalId),
+    a.date,
+    a.answer,
+    a.rpc,
   ]);
 }
 
@@ -381,6 +414,7 @@ export async function reverse(d: CoreDeps, hospital: string, billNo: string, rea
         hospitalCode: hospital,
         billNo,
         personId: s.person_id,
+        nationalIdMasked: s.id_masked,
         fundCode: s.fund,
         released: { fen: amount },
         capYear: s.cap_year,

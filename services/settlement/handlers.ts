@@ -1,5 +1,5 @@
 /** gRPC handlers of youfu.settlement.v1.MedicalSettlementService. */
-import { WithStartWorkflowOperation, type Client, type Workflow } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client, type Workflow } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MedicalSettlementServiceService, type SettlementResult } from '../../protos/gen/youfu/settlement/v1/settlement';
@@ -9,13 +9,14 @@ import { toJson, withTx } from '../lib/db';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, parseInput } from '../lib/errors';
 import { bindService, type CallContext } from '../lib/grpc';
 import { decodeCursor, pageOf, pageRequest } from '../lib/paging';
-import { maskNationalId } from '../lib/pii';
 import { decide, getProposal, listProposals, propose, type Proposal } from '../lib/proposals';
 import { civilDate, money, requiredEnum, toProtoDate, yearMonth } from '../lib/proto';
 import { decideSetting, proposeSetting, SETTING_KIND } from '../lib/settings';
 import { fromTemporalError } from '../lib/temporal-errors';
 import {
+  abandonRequest,
   answerOf,
+  auditLookup,
   assertOwnHospital,
   capUsedOf,
   eligibilityOf,
@@ -106,6 +107,13 @@ const credentialView = (c: { id: string; kind: string; value: string; expires_at
 
 const hospitalPayload = z.object({ code: z.string(), name: z.string(), status: z.enum(['ACTIVE', 'SUSPENDED']) });
 const uuid = z.string().uuid('not a UUID');
+/** An amount the hospital counted (unset = 0). */
+const expectedAmount = z
+  .object({ fen: z.bigint().min(0n).max(2n ** 62n) })
+  .optional()
+  .transform((m) => m?.fen ?? 0n);
+/** How long an attempt may stay pending without a running workflow before a different bill may take its number. */
+const STALE_AFTER_MS = 2 * 60_000;
 const range = z
   .object({ fromDate: civilDate, toDate: civilDate })
   .refine((r) => r.fromDate <= r.toDate, { message: 'after toDate', path: ['fromDate'] })
@@ -130,7 +138,10 @@ export function settlementBinding(d: HandlerDeps) {
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       try {
-        return await client.workflow.executeUpdateWithStart<Workflow, SettleAnswer, [string]>('settle', { args: [requestId], startWorkflowOperation: start });
+        // Given up when the hospital hangs up or its deadline passes; the workflow goes on, a re-send joins it.
+        return await client.withAbortSignal(ctx.signal, () =>
+          client.workflow.executeUpdateWithStart<Workflow, SettleAnswer, [string]>('settle', { args: [requestId], startWorkflowOperation: start }),
+        );
       } catch (err) {
         const app = fromTemporalError(err);
         // An earlier attempt's run is still closing: wait for it, briefly.
@@ -143,6 +154,25 @@ export function settlementBinding(d: HandlerDeps) {
     }
   }
 
+  /**
+   * Gives up a pending attempt older than STALE_AFTER_MS whose workflow is not running (it never
+   * started, or ended without settling): true when the bill number is free again.
+   */
+  async function stale(requestId: string, hospital: string, billNo: string): Promise<boolean> {
+    // Aged by the database's clock, which stamped it.
+    const aged = await pool.query('SELECT 1 FROM settlement_requests WHERE id = $1 AND received_at < clock_timestamp() - make_interval(secs => $2)', [requestId, STALE_AFTER_MS / 1000]);
+    if (!aged.rowCount) return false;
+    const client = await d.temporal();
+    const running = await client.workflow
+      .getHandle(`settlement:${hospital}:${billNo}`)
+      .describe()
+      .then((w) => w.status.name === 'RUNNING', (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      });
+    return !running && (await abandonRequest(pool, requestId, 'abandoned: pending without a running workflow', clock.now()));
+  }
+
   return bindService({
     definition: MedicalSettlementServiceService,
     policies: settlementPolicies,
@@ -151,6 +181,7 @@ export function settlementBinding(d: HandlerDeps) {
         const b = s.parseBill(req.bill, clock.today());
         assertOwnHospital(ctx.caller, b.hospitalCode);
         const e = await eligibilityOf(d, b.nationalId, b.name, b.dischargeDate);
+        await auditLookup(pool, { hospital: b.hospitalCode, subject: ctx.caller.subject, nationalId: b.nationalId, date: b.dischargeDate, answer: e.ok ? 'ELIGIBLE' : e.reason, rpc: 'PreSettle' });
         if (!e.ok) throw rejectionError(e.reason);
         const rule = await ruleFor(pool, e.held, b.visitType, b.dischargeDate);
         return { result: toResult(await quote(pool, b, e.personId, rule, uncappedSubsidy(b, rule.ratioBp))) };
@@ -159,11 +190,15 @@ export function settlementBinding(d: HandlerDeps) {
       async settle(req, ctx) {
         const b = s.parseBill(req.bill, clock.today());
         assertOwnHospital(ctx.caller, b.hospitalCode);
-        const hash = s.contentHash(b);
+        const hash = s.contentHash(b, pii);
         for (;;) {
           const open = await openRequest(pool, b.hospitalCode, b.billNo);
           if (open) {
-            if (open.content_hash !== hash) throw alreadyExists(`bill ${b.billNo} with other content`, 'BILL_CONFLICT');
+            if (open.content_hash !== hash) {
+              // An attempt left pending with no workflow running (a crash before it started) holds the bill: give it up.
+              if (!open.settlement && (await stale(open.id, b.hospitalCode, b.billNo))) continue;
+              throw alreadyExists(`bill ${b.billNo} with other content`, 'BILL_CONFLICT');
+            }
             if (open.settlement?.reversed_at) throw failedPrecondition('BILL_REVERSED', `bill ${b.billNo} was settled and reversed; settle it under a new bill number`);
             if (open.settlement) return toSettleResponse(answerOf(open.settlement));
             return toSettleResponse(await runWorkflow(open.id, b.hospitalCode, b.billNo, ctx));
@@ -188,7 +223,9 @@ export function settlementBinding(d: HandlerDeps) {
             fromDate: z.unknown(),
             toDate: z.unknown(),
             expectedSettledCount: z.bigint().min(0n).max(1_000_000_000n),
-            expectedSettledAmount: z.object({ fen: z.bigint().min(0n).max(2n ** 62n) }).optional(),
+            expectedSettledAmount: expectedAmount,
+            expectedReversedCount: z.bigint().min(0n).max(1_000_000_000n),
+            expectedReversedAmount: expectedAmount,
           }),
           req,
         );
@@ -206,15 +243,16 @@ export function settlementBinding(d: HandlerDeps) {
           [v.hospitalCode, from, to],
         );
         const totals = (rows: { fund: string; n: string; sum: string }[]) => rows.map((x) => ({ fundCode: x.fund, count: BigInt(x.n), amount: money(BigInt(x.sum)) }));
-        const count = settled.rows.reduce((a, x) => a + BigInt(x.n), 0n);
-        const amount = settled.rows.reduce((a, x) => a + BigInt(x.sum), 0n);
-        const expected = v.expectedSettledAmount !== undefined || v.expectedSettledCount > 0n;
+        const sum = (rows: { n: string; sum: string }[]) => [rows.reduce((a, x) => a + BigInt(x.n), 0n), rows.reduce((a, x) => a + BigInt(x.sum), 0n)] as const;
+        const [count, amount] = sum(settled.rows);
+        const [reversedCount, reversedAmount] = sum(reversed.rows);
         return {
           settled: totals(settled.rows),
           reversed: totals(reversed.rows),
           settledCount: count,
           settledAmount: money(amount),
-          consistent: expected && v.expectedSettledCount === count && (v.expectedSettledAmount?.fen ?? 0n) === amount,
+          consistent:
+            v.expectedSettledCount === count && v.expectedSettledAmount === amount && v.expectedReversedCount === reversedCount && v.expectedReversedAmount === reversedAmount,
         };
       },
 
@@ -264,13 +302,7 @@ export function settlementBinding(d: HandlerDeps) {
         const id = s.nationalIdArg(req.nationalId, today, 'nationalId');
         assertOwnHospital(ctx.caller, v.hospitalCode);
         const e = await eligibilityOf(d, id, v.name, v.date);
-        await pool.query('INSERT INTO eligibility_lookups (hospital, subject, id_masked, asked_date, answer) VALUES ($1, $2, $3, $4, $5)', [
-          v.hospitalCode,
-          ctx.caller.subject,
-          maskNationalId(id),
-          v.date,
-          e.ok ? 'ELIGIBLE' : e.reason,
-        ]);
+        await auditLookup(pool, { hospital: v.hospitalCode, subject: ctx.caller.subject, nationalId: id, date: v.date, answer: e.ok ? 'ELIGIBLE' : e.reason, rpc: 'CheckEligibility' });
         if (!e.ok) return { eligible: false, reason: e.reason, fundCode: '', inpatientRatioBp: 0, outpatientRatioBp: 0 };
         const inpatient = await ruleFor(pool, e.held, 'INPATIENT', v.date);
         const outpatient = await ruleFor(pool, e.held, 'OUTPATIENT', v.date);

@@ -16,6 +16,8 @@ const env = {
   YOUFU_PERSONS_ADDR: z.string().min(1).default('127.0.0.1:50052'),
   /** PII encryption keys for stored bills' ID numbers and names, `id:base64(32 bytes)` comma-separated, current first. Required in production. */
   YOUFU_PII_KEYS: secret(`dev:${Buffer.alloc(32, 9).toString('base64')}`),
+  /** Key of the keyed hash of a bill's content (base64, ≥ 32 bytes). Required in production. */
+  YOUFU_PII_HASH_KEY: secret(Buffer.alloc(32, 11).toString('base64')),
   /** Task queue of the workflows worker, which runs the monthly statement cut-off. */
   YOUFU_WORKFLOWS_QUEUE: z.string().min(1).default(WORKFLOWS_QUEUE),
   /** When the statements are cut off (cron, Asia/Shanghai): 00:05 on the 1st. Empty: no schedule (tests). */
@@ -36,8 +38,7 @@ export const settlementModule: ServiceModule<typeof env> = {
   topics: [settlementEvents.topic],
   env,
   async build({ cfg, pool, clock, identity, temporal, activityQueue }) {
-    // No hash key: bills are found by (hospital, bill number), never by ID number.
-    const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS);
+    const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS, cfg.YOUFU_PII_HASH_KEY);
     const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
     const core: CoreDeps = { pool, pii, clock, persons };
     if (cfg.YOUFU_STATEMENT_CRON) {

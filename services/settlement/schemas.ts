@@ -4,7 +4,6 @@
  * own reason (INVALID_CHECK_CHARACTER, …), AMOUNTS_INCONSISTENT or DATES_INCONSISTENT for values
  * that do not fit together.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { visitTypeFromJSON, hospitalStatusFromJSON } from '../../protos/gen/youfu/settlement/v1/settlement';
 import type { Bill } from '../../protos/gen/youfu/settlement/v1/settlement';
@@ -14,6 +13,7 @@ import { entitlementEnums } from '../lib/entitlement';
 import { AppError, invalidArgument, parseInput, type FieldViolation } from '../lib/errors';
 import { LIMITS } from '../lib/money';
 import { NationalIdError, parseNationalId } from '../lib/national-id';
+import type { PiiVault } from '../lib/pii';
 import { civilDate, enumMap, requiredEnum } from '../lib/proto';
 import { FUNDS, VISITS, paidBefore, type BillAmounts, type Visit } from './domain/rules';
 
@@ -57,16 +57,7 @@ const billShape = z.object({
   items: z
     .array(z.object({ itemCode: z.string().trim().min(1, 'required').max(64), itemName: z.string().max(200), amount }))
     .max(1000),
-}) as unknown as z.ZodType<{
-  hospitalCode: string;
-  billNo: string;
-  visitType: Visit;
-  admissionDate: CivilDate;
-  dischargeDate: CivilDate;
-  nationalId: string;
-  name: string;
-  items: { itemCode: string; itemName: string; amount: bigint }[];
-} & BillAmounts>;
+}) as unknown as z.ZodType<ParsedBill>;
 
 /** A validated bill: what the workflow and the store work with. */
 export interface ParsedBill extends BillAmounts {
@@ -96,7 +87,7 @@ export function nationalIdArg(raw: string, today: CivilDate, field: string): str
  */
 export function parseBill(raw: Bill | undefined, today: CivilDate): ParsedBill {
   if (!raw) throw invalidArgument('bill', 'required');
-  const b = parseInput(billShape, raw, ['bill']) as ParsedBill;
+  const b = parseInput(billShape, raw, ['bill']);
   const dates: FieldViolation[] = [];
   if (b.dischargeDate > today) dates.push({ field: 'bill.dischargeDate', description: `after today (${today})` });
   if (b.admissionDate > b.dischargeDate) dates.push({ field: 'bill.admissionDate', description: 'after the discharge date' });
@@ -116,9 +107,11 @@ export function parseBill(raw: Bill | undefined, today: CivilDate): ParsedBill {
 
 /**
  * The canonical content hash of a bill: every field in a fixed order, the ID number normalised and
- * the name trimmed, so a re-send of the same bill hashes the same and any other content does not.
+ * the name without spaces (NFKC), so a re-send of the same bill hashes the same and any other
+ * content does not. Keyed (HMAC, YOUFU_PII_HASH_KEY): beside the masked ID and the amounts, a plain
+ * hash would give the ID number and name away to a search over birth dates.
  */
-export function contentHash(b: ParsedBill): string {
+export function contentHash(b: ParsedBill, pii: PiiVault): string {
   const canonical = [
     b.hospitalCode,
     b.billNo,
@@ -126,11 +119,11 @@ export function contentHash(b: ParsedBill): string {
     b.admissionDate,
     b.dischargeDate,
     b.nationalId,
-    b.name.normalize('NFC'),
+    b.name.normalize('NFKC').replace(/\s+/g, ''),
     ...AMOUNT_FIELDS.map((f) => b[f].toString()),
     ...b.items.map((i) => [i.itemCode, i.itemName, i.amount.toString()].join('\u001f')),
   ];
-  return createHash('sha256').update(toJson(canonical)).digest('hex');
+  return pii.hash(toJson(canonical));
 }
 
 /** The bill as stored with its request, without the ID number and name (held encrypted beside it). */

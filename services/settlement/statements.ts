@@ -32,17 +32,25 @@ export interface StatementRow {
   closed_by: string | null;
 }
 
+/** The advisory lock of a hospital's period: shared by commits, exclusive for its cut-off. */
+const periodLock = (hospital: string, period: YearMonth) => [`youfu.settlement.statement:${hospital}:${period}`];
+
 /**
  * The hospital's open period for something committing now in `tx`: the month of `now` (Asia/Shanghai)
- * unless its statement is already cut off, then the next open one. Holds the statement row FOR SHARE
- * until `tx` ends, so a cut-off waits for this commit (and sees it) or ran before (and this lands later).
+ * unless its statement is already cut off, then the next open one. Holds the period's lock shared
+ * until `tx` ends, so a cut-off waits for this commit (and sees it) or ran before (and this lands
+ * later). Advisory locks queue fairly: a waiting cut-off is not starved by a stream of commits, as
+ * it could be behind row-level FOR SHARE locks.
  */
 export async function openPeriod(tx: Tx, hospital: string, now: Date): Promise<YearMonth> {
   let period = monthOf(shanghaiDate(now));
   for (;;) {
-    await tx.query("INSERT INTO statements (hospital, period, status) VALUES ($1, $2, 'OPEN') ON CONFLICT DO NOTHING", [hospital, period]);
-    const { rows } = await tx.query<{ status: StatementStatus }>('SELECT status FROM statements WHERE hospital = $1 AND period = $2 FOR SHARE', [hospital, period]);
-    if (rows[0]!.status === 'OPEN') return period;
+    await tx.query('SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))', periodLock(hospital, period));
+    const { rows } = await tx.query<{ status: StatementStatus }>('SELECT status FROM statements WHERE hospital = $1 AND period = $2', [hospital, period]);
+    if (!rows[0] || rows[0].status === 'OPEN') {
+      if (!rows[0]) await tx.query("INSERT INTO statements (hospital, period, status) VALUES ($1, $2, 'OPEN') ON CONFLICT DO NOTHING", [hospital, period]);
+      return period;
+    }
     period = addMonths(period, 1);
   }
 }
@@ -77,8 +85,9 @@ export async function cutOff(pool: Pool, period: YearMonth, now: Date): Promise<
   const prepared: StatementRow[] = [];
   for (const { hospital } of hospitals) {
     const row = await withTx(pool, async (tx) => {
+      // Waits for the settlements and reversals committing into the period; later ones see it cut off.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', periodLock(hospital, period));
       await tx.query("INSERT INTO statements (hospital, period, status) VALUES ($1, $2, 'OPEN') ON CONFLICT DO NOTHING", [hospital, period]);
-      // Waits for settlements and reversals holding the row FOR SHARE; later ones see it cut off.
       const locked = await tx.query<StatementRow>('SELECT * FROM statements WHERE hospital = $1 AND period = $2 FOR UPDATE', [hospital, period]);
       if (locked.rows[0]!.status !== 'OPEN') return undefined;
       const totals = await totalsOf(tx, hospital, period);
@@ -139,3 +148,13 @@ export function statementMessage(r: StatementRow) {
 
 /** The period before the month of `now`: what the schedule cuts off on the 1st. */
 export const previousPeriod = (now: Date): YearMonth => addMonths(monthOf(shanghaiDate(now)), -1);
+
+/**
+ * What a scheduled run (no period given) cuts off: the month before `asOf` (the run's scheduled
+ * start, not when its activity happens to run) and any earlier period still open (a missed run).
+ */
+export async function duePeriods(q: Queryable, asOf: Date): Promise<YearMonth[]> {
+  const last = previousPeriod(asOf);
+  const { rows } = await q.query<{ period: YearMonth }>("SELECT DISTINCT period FROM statements WHERE status = 'OPEN' AND period < $1 ORDER BY period", [last]);
+  return [...rows.map((r) => r.period), last];
+}

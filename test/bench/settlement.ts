@@ -78,11 +78,11 @@ try {
 
   // (a): the same code without Temporal.
   const persons = serviceClient(EntitledPersonServiceService, { address: s.persons.address, signer: serviceSigner('settlement', await devPrivateKey('service:settlement')) });
-  const core: CoreDeps = { pool: s.settlement.pool, pii: PiiVault.fromConfig(`dev:${Buffer.alloc(32, 9).toString('base64')}`), clock, persons };
+  const core: CoreDeps = { pool: s.settlement.pool, pii: PiiVault.fromConfig(`dev:${Buffer.alloc(32, 9).toString('base64')}`, Buffer.alloc(32, 11).toString('base64')), clock, persons };
   const direct = async (caller: number, i: number) => {
     const h = hospitals[caller]!.code;
     const b = parseBill(bill(h, `a-${randomUUID()}`, patientOf(caller, i)).bill, clock.today());
-    const id = (await insertRequest(core.pool, core.pii, { hospital: h, billNo: b.billNo, hash: contentHash(b), bill: storedBill(b), nationalId: b.nationalId, name: b.name }))!;
+    const id = (await insertRequest(core.pool, core.pii, { hospital: h, billNo: b.billNo, hash: contentHash(b, core.pii), bill: storedBill(b), nationalId: b.nationalId, name: b.name }))!;
     const e = await eligibilityOf(core, b.nationalId, b.name, b.dischargeDate);
     if (!e.ok) throw new Error(e.reason);
     const rule = await ruleFor(core.pool, e.held, b.visitType, b.dischargeDate);

@@ -2,7 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
-import { HospitalStatus, VisitType } from '../../protos/gen/youfu/settlement/v1/settlement';
+import { HospitalStatus, MedicalSettlementServiceService, VisitType } from '../../protos/gen/youfu/settlement/v1/settlement';
+import { createUnaryClient } from '../../services/lib/grpc';
+import { startService } from '../../services/lib/runtime';
+import { settlementModule } from '../../services/settlement/index';
 import { disabled, idGenerator, movableClock, pbDate, survivor, type GeneratedId } from '../persons/support';
 import type { Consumer } from 'kafkajs';
 import { SettlementReversed, SettlementSettled } from '../../protos/gen/youfu/settlement/v1/events';
@@ -10,7 +13,7 @@ import { createKafka } from '../../services/lib/kafka';
 import { createLogger } from '../../services/lib/log';
 import { eventually, testConfig, token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
-import { bill, designate, fen, hospitalToken, registerPerson, startSettlementStack, type SettlementStack } from './support';
+import { bill, designate, fen, hospitalToken, registerPerson, settlementEnv, startSettlementStack, type SettlementStack } from './support';
 
 const gen = idGenerator(9001);
 
@@ -81,7 +84,33 @@ describe('one-stop medical settlement through the gRPC API', () => {
     const q = await s.client.preSettle(bill(H1, uniqueId('quote'), people.grade8), h1);
     expect(q.result).toMatchObject({ funds: [{ fundCode: '610200', amount: fen(320_000) }] });
     expect(await count("SELECT count(*)::int AS n FROM settlement_requests WHERE bill_no LIKE 'quote%'")).toBe(0);
+    // What it told the hospital about the patient is audited like CheckEligibility.
+    expect(await count("SELECT count(*)::int AS n FROM eligibility_lookups WHERE rpc = 'PreSettle' AND hospital = $1 AND answer = 'ELIGIBLE'", [H1])).toBe(1);
   });
+
+  it('gives an attempt up when persons cannot be reached, freeing the bill number; and frees one left pending by a crash', async () => {
+    // A second instance of the service (same database) whose persons address answers nothing.
+    const cut = await startService(settlementModule, { env: settlementEnv(s.persons, { YOUFU_PERSONS_ADDR: '127.0.0.1:9', YOUFU_STATEMENT_CRON: '' }), clock });
+    const other = createUnaryClient(MedicalSettlementServiceService, `127.0.0.1:${cut.grpcPort}`);
+    try {
+      const b = bill(H1, uniqueId('down'), people.grade8);
+      expect(await failure(other.settle(b, h1, { deadlineMs: 90_000 }))).toMatchObject({ code: grpc.status.UNAVAILABLE, reason: 'SETTLEMENT_FAILED' });
+      expect(await count("SELECT count(*)::int AS n FROM settlement_requests WHERE bill_no = $1 AND status = 'REJECTED' AND reject_reason = 'FAILED'", [b.bill.billNo])).toBe(1);
+      expect((await s.client.settle(b, h1)).result!.funds[0]!.amount).toEqual(fen(320_000)); // sent again: settled
+    } finally {
+      other.close();
+      await cut.stop();
+    }
+    // An attempt stored three minutes ago whose workflow never started does not hold its number against a corrected bill.
+    const billNo = uniqueId('crashed');
+    await s.settlement.pool.query(
+      `INSERT INTO settlement_requests (id, hospital, bill_no, content_hash, bill, id_enc, id_masked, name_enc, status, received_at)
+       VALUES (gen_random_uuid(), $1, $2, 'x', '{}'::jsonb, 'x', 'x', 'x', 'PENDING', now() - interval '3 minutes')`,
+      [H1, billNo],
+    );
+    expect((await s.client.settle(bill(H1, billNo, people.grade8), h1)).settlementId).toBeTruthy();
+    expect(await count("SELECT count(*)::int AS n FROM settlement_requests WHERE bill_no = $1 AND reject_reason = 'FAILED'", [billNo])).toBe(1);
+  }, 120_000);
 
   it('answers 100 concurrent copies of one bill identically, with one payment', async () => {
     const b = bill(H1, uniqueId('copies'), people.grade8);
@@ -271,8 +300,8 @@ describe('one-stop medical settlement through the gRPC API', () => {
   });
 
   it('reconciles totals and details with the hospital (3201 / 3202)', async () => {
-    const range = { hospitalCode: H1, fromDate: pbDate('2026-06-01'), toDate: pbDate('2026-06-30') };
-    const totals = await s.client.reconcileTotals({ ...range, expectedSettledCount: 0n }, h1);
+    const range = { hospitalCode: H1, fromDate: pbDate('2026-06-01'), toDate: pbDate('2026-06-30'), expectedSettledCount: 0n, expectedReversedCount: 0n };
+    const totals = await s.client.reconcileTotals(range, h1);
     const lines = [];
     let pageToken = '';
     do {
@@ -284,11 +313,14 @@ describe('one-stop medical settlement through the gRPC API', () => {
     expect(lines.reduce((sum, l) => sum + l.amount!.fen, 0n)).toBe(totals.settledAmount!.fen);
     expect(new Set(lines.map((l) => l.settlementId)).size).toBe(lines.length);
     expect(lines.filter((l) => l.reversedAt).length).toBe(Number(totals.reversed.reduce((n, t) => n + t.count, 0n)));
-    const check = await s.client.reconcileTotals({ ...range, expectedSettledCount: totals.settledCount, expectedSettledAmount: totals.settledAmount }, h1);
-    expect(check.consistent).toBe(true);
-    expect((await s.client.reconcileTotals({ ...range, expectedSettledCount: totals.settledCount + 1n }, h1)).consistent).toBe(false);
-    // Another hospital's figures are not H2's to see.
-    expect(await failure(s.client.reconcileTotals({ ...range, expectedSettledCount: 0n }, h2))).toMatchObject({ reason: 'HOSPITAL_MISMATCH' });
-    expect((await s.client.reconcileTotals({ ...range, hospitalCode: H2, expectedSettledCount: 0n }, h2)).settledCount).toBe(0n);
+    const reversedCount = totals.reversed.reduce((n, t) => n + t.count, 0n);
+    const reversedAmount = { fen: totals.reversed.reduce((n, t) => n + t.amount!.fen, 0n) };
+    const theirs = { ...range, expectedSettledCount: totals.settledCount, expectedSettledAmount: totals.settledAmount, expectedReversedCount: reversedCount, expectedReversedAmount: reversedAmount };
+    expect((await s.client.reconcileTotals(theirs, h1)).consistent).toBe(true);
+    expect((await s.client.reconcileTotals({ ...theirs, expectedSettledCount: totals.settledCount + 1n }, h1)).consistent).toBe(false);
+    expect((await s.client.reconcileTotals({ ...theirs, expectedReversedCount: reversedCount + 1n }, h1)).consistent).toBe(false);
+    // Another hospital's figures are not H2's to see; a day with nothing on both sides is consistent.
+    expect(await failure(s.client.reconcileTotals(range, h2))).toMatchObject({ reason: 'HOSPITAL_MISMATCH' });
+    expect(await s.client.reconcileTotals({ ...range, hospitalCode: H2 }, h2)).toMatchObject({ settledCount: 0n, consistent: true });
   });
 });

@@ -10,6 +10,8 @@ import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { MedicalSettlementServiceService, StatementStatus } from '../../protos/gen/youfu/settlement/v1/settlement';
 import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
 import { statementScheduleId } from '../../services/settlement/index';
+import { previousPeriod } from '../../services/settlement/statements';
+import { shanghaiDate } from '../../services/lib/civil';
 import { idGenerator, movableClock, pbDate, startStack, survivor, type Stack } from '../persons/support';
 import { eventually, token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
@@ -35,7 +37,7 @@ describe('monthly statements', () => {
       taskQueue: s.workflowsQueue,
       workflowId: uniqueId('cutoff'),
       args: [{ period, activityQueue: s.env.YOUFU_ACTIVITY_QUEUE }],
-    }) as Promise<{ period: string; prepared: { hospital: string; net: string }[] }>;
+    }) as Promise<{ periods: string[]; prepared: { hospital: string; period: string; net: string }[] }>;
 
   beforeAll(async () => {
     s = await startSettlementStack('statements', clock);
@@ -62,7 +64,7 @@ describe('monthly statements', () => {
     expect([a.period, b.period]).toEqual(['2026-07', '2026-07']);
 
     const run = await cutOff('2026-07');
-    expect(run.prepared.find((p) => p.hospital === H)).toEqual({ hospital: H, net: String(a.result!.funds[0]!.amount!.fen + b.result!.funds[0]!.amount!.fen) });
+    expect(run.prepared.find((p) => p.hospital === H)).toEqual({ hospital: H, period: '2026-07', net: String(a.result!.funds[0]!.amount!.fen + b.result!.funds[0]!.amount!.fen) });
     expect((await cutOff('2026-07')).prepared).toEqual([]); // idempotent
 
     // Still July: what commits now lands in August, the open period; so does the reversal of a July bill.
@@ -98,12 +100,20 @@ describe('monthly statements', () => {
     expect(events.rows[0]!.n).toBe(1);
   });
 
-  it('cuts off the month before when the schedule passes no period', async () => {
-    set('2026-09-01');
-    const run = await cutOff('');
-    expect(run.period).toBe('2026-08');
-    expect(run.prepared.map((p) => p.hospital)).toEqual(expect.arrayContaining([H, O]));
-    set('2026-07-20');
+  it('cuts off, when the schedule passes no period, the month before the run and every earlier one left open', async () => {
+    // The run's start is real time (Temporal's), so the service's clock is set to today for this one.
+    set(shanghaiDate(new Date()));
+    try {
+      const run = await cutOff('');
+      expect(run.periods.at(-1)).toBe(previousPeriod(new Date()));
+      expect(run.periods).toContain('2026-08'); // August was left open (settlement C, the reversal)
+      expect(run.prepared).toEqual(expect.arrayContaining([expect.objectContaining({ hospital: H, period: '2026-08' })]));
+      const august = await s.client.getStatement({ hospitalCode: H, period: month('2026-08'), page: undefined }, await token('auditor', 'sun'));
+      expect(august.statement!.status).toBe(StatementStatus.STATEMENT_STATUS_PREPARED);
+      expect((await cutOff('')).prepared).toEqual([]);
+    } finally {
+      set('2026-07-20');
+    }
   });
 });
 

@@ -17,6 +17,9 @@ export interface SettlementInput {
   requestId: string;
 }
 
+const failedAttempt = () =>
+  appFailure('UNAVAILABLE', 'SETTLEMENT_FAILED', 'the settlement could not be completed (eligibility could not be checked); nothing was paid; send the bill again');
+
 type Outcome = { ok: true; answer: SettleAnswer } | { ok: false; error: unknown };
 
 const toAmounts = (a: AmountsJson): BillAmounts => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, BigInt(v)])) as unknown as BillAmounts;
@@ -32,9 +35,15 @@ const toAmounts = (a: AmountsJson): BillAmounts => Object.fromEntries(Object.ent
  * runs again after a crash (a local activity not yet recorded) changes nothing.
  */
 export async function settlement({ requestId }: SettlementInput): Promise<SettleAnswer | null> {
+  // Bounded: the hospital is at the desk. Retries exhausted (persons unreachable for ~20 s), the
+  // attempt is given up, which frees the bill number, and the hospital sends the bill again.
   const { settlementEligibility, commitSettlement } = proxyLocalActivities<ReturnType<typeof createSettlementActivities>>({
     startToCloseTimeout: '15 seconds',
-    retry: { initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+    retry: { initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 8 },
+  });
+  const { abandonSettlement } = proxyLocalActivities<ReturnType<typeof createSettlementActivities>>({
+    startToCloseTimeout: '15 seconds',
+    retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' },
   });
   let outcome: Outcome | undefined;
   setHandler(
@@ -54,13 +63,19 @@ export async function settlement({ requestId }: SettlementInput): Promise<Settle
     const step = await settlementEligibility(requestId);
     if (step.kind === 'settled') outcome = { ok: true, answer: step.answer };
     else if (step.kind === 'rejected') outcome = { ok: false, error: appFailure('FAILED_PRECONDITION', step.reason, REJECTIONS[step.reason]) };
+    else if (step.kind === 'failed') outcome = { ok: false, error: failedAttempt() };
     else {
       const uncapped = uncappedSubsidy(toAmounts(step.amounts), step.rule.ratioBp);
       const answer = await commitSettlement({ requestId, personId: step.personId, masked: step.masked, rule: step.rule, uncapped: uncapped.toString() });
       outcome = { ok: true, answer };
     }
   } catch (err) {
-    outcome = { ok: false, error: err };
+    // Not a rejection: give the attempt up unless it was settled after all (then its answer stands).
+    if (await abandonSettlement(requestId, String(err))) outcome = { ok: false, error: failedAttempt() };
+    else {
+      const again = await settlementEligibility(requestId);
+      outcome = again.kind === 'settled' ? { ok: true, answer: again.answer } : { ok: false, error: failedAttempt() };
+    }
   }
   await condition(allHandlersFinished);
   return outcome.ok ? outcome.answer : null;

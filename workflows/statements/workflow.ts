@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createSettlementActivities } from '../../services/settlement/activities';
 
 export interface StatementCutOffInput {
@@ -13,11 +13,12 @@ export interface StatementCutOffInput {
  * `settlement:statement-cutoff`, 00:05 on the 1st, Asia/Shanghai): one activity, idempotent, so a
  * re-run or a manual start for a period already cut off changes nothing. Closing is the approver's.
  */
-export async function statementCutOff(input: StatementCutOffInput): Promise<{ period: string; prepared: { hospital: string; net: string }[] }> {
+export async function statementCutOff(input: StatementCutOffInput) {
   const { cutOffStatements } = proxyActivities<ReturnType<typeof createSettlementActivities>>({
     taskQueue: input.activityQueue,
     startToCloseTimeout: '5 minutes',
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
-  return cutOffStatements(input.period);
+  // The run's start (a schedule's nominal time), not the activity's: a late or retried run still cuts off the right month.
+  return cutOffStatements(input.period, workflowInfo().runStartTime.toISOString());
 }

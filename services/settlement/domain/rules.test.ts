@@ -28,10 +28,12 @@ describe('settlement rules (domain.md §3)', () => {
   });
 
   it('looks a grade up under its own key first, then the category’s', () => {
-    expect(ruleKeys({ category: 'DISABLED_SERVICEMAN', grade: 3 }, 'INPATIENT')).toEqual([
-      'settlement.rule.DISABLED_SERVICEMAN.g3.INPATIENT',
+    expect(ruleKeys({ category: 'DISABLED_SERVICEMAN', grade: 8 }, 'INPATIENT')).toEqual([
+      'settlement.rule.DISABLED_SERVICEMAN.g8.INPATIENT',
       'settlement.rule.DISABLED_SERVICEMAN.g0.INPATIENT',
     ]);
+    // Grades 1–6 keep their own default (350100) unless their own key says otherwise.
+    expect(ruleKeys({ category: 'DISABLED_SERVICEMAN', grade: 3 }, 'INPATIENT')).toEqual(['settlement.rule.DISABLED_SERVICEMAN.g3.INPATIENT']);
     expect(ruleKeys({ category: 'MARTYR_SURVIVOR', grade: 0 }, 'OUTPATIENT')).toEqual(['settlement.rule.MARTYR_SURVIVOR.g0.OUTPATIENT']);
   });
 

@@ -53,11 +53,14 @@ export function defaultRule(h: Held, visit: Visit): RuleSet {
 
 /**
  * The setting keys a held identity's rule is looked up under, most specific first: the grade's
- * own (disabled servicemen), then the category's for every grade.
+ * own (disabled servicemen), then the category's for every grade (`g0`). Grades 1–6 have a default
+ * of their own (350100), so only their own key replaces it: a `g0` rule never downgrades them.
  */
 export function ruleKeys(h: Held, visit: Visit): string[] {
   const any = `settlement.rule.${h.category}.g0.${visit}`;
-  return h.grade > 0 ? [`settlement.rule.${h.category}.g${h.grade}.${visit}`, any] : [any];
+  if (h.grade <= 0) return [any];
+  const own = `settlement.rule.${h.category}.g${h.grade}.${visit}`;
+  return defaultRule(h, visit).fund === '350100' ? [own] : [own, any];
 }
 
 /**
