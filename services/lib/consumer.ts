@@ -396,6 +396,9 @@ export async function replayDeadLetters(kafka: Kafka, topicPrefix: string, topic
     await admin.disconnect();
   }
   if (!target.size) return 0;
+  // Where each partition ended when the replay began: a message after that (e.g. a replayed poison
+  // message dead-lettered again while the replay runs) is left for the next replay.
+  const ends = new Map(target);
   const producer = createProducer(kafka);
   const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000 });
   await producer.connect();
@@ -409,13 +412,14 @@ export async function replayDeadLetters(kafka: Kafka, topicPrefix: string, topic
         .run({
           autoCommit: false,
           eachMessage: async ({ partition, message }) => {
+            const end = ends.get(partition);
+            if (end === undefined || BigInt(message.offset) >= end) return;
             const headers = Object.fromEntries(Object.entries(message.headers ?? {}).filter(([k]) => !k.startsWith('youfu_dlq_')));
             const original = message.headers?.youfu_dlq_topic?.toString() ?? topicName(topicPrefix, topic);
             await producer.send({ topic: original, acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
             replayed++;
             done.push({ topic: source, partition, offset: (BigInt(message.offset) + 1n).toString() });
-            const end = target.get(partition);
-            if (end !== undefined && BigInt(message.offset) + 1n >= end) target.delete(partition);
+            if (BigInt(message.offset) + 1n >= end) target.delete(partition);
             if (!target.size) resolve();
           },
         })

@@ -57,7 +57,7 @@ export function grpcBenefitSource(client: ServiceClient<typeof SubsidyStandardSe
       for (let i = 0; i < list.length; i += BATCH) {
         const chunk = list.slice(i, i + BATCH);
         const res = await client.batchLookupBenefits(
-          { items: chunk.map(([, q]) => ({ attributes: toPbAttributes(q.attrs), districtCode: q.district, date: toProtoDate(firstDay(q.month)) })) },
+          { items: chunk.map(([, q]) => ({ attributes: toPbAttributes(q.attrs), districtCode: q.district, date: toProtoDate(firstDay(q.month)) })), candidateVersionId: '' },
           undefined,
           { timeoutMs: 60_000 },
         );

@@ -15,6 +15,8 @@ import {
   assertApprovable,
   assertApproved,
   assertBaseNotSuperseded,
+  assertCandidate,
+  assertDiscardable,
   assertDraft,
   assertNoDuplicateDate,
   assertRevision,
@@ -23,7 +25,7 @@ import {
   type Version,
 } from './domain/versions';
 import { recordPublished } from './events';
-import { attempt, createLookups } from './lookups';
+import { attempt, createLookups, type Candidate } from './lookups';
 import * as s from './schemas';
 import * as store from './store';
 import { benefitToProto, indexValueToProto, keyToProto, ruleToProto, rowToProto, versionToProto } from './wire';
@@ -57,6 +59,7 @@ export const standardsPolicies = {
   listIndexValues: policies.read,
   lookupBenefit: policies.read,
   batchLookupBenefits: policies.read,
+  discardDraft: [...policies.propose, ...policies.decide],
 } satisfies Record<keyof Service, unknown>;
 
 /**
@@ -70,6 +73,7 @@ export const standardsDelegations = {
   deleteDraftRows: draftingForClerk,
   proposeIndexedDraft: draftingForClerk,
   correctPublishedVersion: draftingForClerk,
+  discardDraft: draftingForClerk,
 };
 
 async function mustGet(q: Tx | Pool, id: string, forUpdate = false): Promise<Version> {
@@ -201,6 +205,17 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
       };
     },
 
+    async discardDraft(req, ctx) {
+      const r = parseInput(s.discardRequest, req);
+      return withTx(pool, async (tx) => {
+        const v = await mustGet(tx, r.versionId, true);
+        assertDiscardable(v);
+        assertRevision(v, r.expectedRevision);
+        await store.discardVersion(tx, v.id, effective(ctx.caller).subject, r.reason, clock.now());
+        return { version: versionToProto(await mustGet(tx, v.id)) };
+      });
+    },
+
     async approveVersion(req, ctx) {
       const r = parseInput(s.decideRequest, req);
       return withTx(pool, async (tx) => {
@@ -282,10 +297,16 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async batchLookupBenefits(req, ctx) {
-      const { items } = parseInput(s.batchLookupRequest, req);
+      const { items, candidateVersionId } = parseInput(s.batchLookupRequest, req);
+      let candidate: Candidate | undefined;
+      if (candidateVersionId) {
+        const version = await mustGet(pool, candidateVersionId);
+        assertCandidate(version);
+        candidate = { version, rows: (await store.rowsOf(pool, [version.id])).get(version.id) ?? [] };
+      }
       const parsed = items.map((it) => attempt(() => toQuery(parseInput(s.lookupRequest, it))));
       const valid = parsed.flatMap((p) => ('ok' in p ? [p.ok] : []));
-      const done = (await lookupAll(valid))[Symbol.iterator]();
+      const done = (await lookupAll(valid, candidate))[Symbol.iterator]();
       return {
         results: parsed.map((p) => {
           const res = 'ok' in p ? done.next().value! : p;

@@ -1,22 +1,39 @@
 /** Batched benefit lookups against the store. */
 import type { Pool } from '../lib/db';
 import { computeBenefit, toTable, VersionsInForce, type Benefit, type IndexLookup, type LookupQuery, type LookupSettings, type Table } from './domain/lookup';
-import { cityOf } from './domain/versions';
+import type { Row } from './domain/keys';
+import { cityOf, type Version } from './domain/versions';
 import * as store from './store';
+
+/** A version looked up as if it were published (an adjustment's draft being costed), with its rows as they are now. */
+export interface Candidate {
+  version: Version;
+  rows: Row[];
+}
 
 /**
  * Benefit lookups for any number of queries with three queries to the database: the published
  * versions' heads, the rows of versions in force not yet cached, and the index values of the cities
  * involved. Rows of a published version never change, so its table is cached by id. Each query
- * succeeds or fails on its own.
+ * succeeds or fails on its own. With a candidate, the lookups see it in force in its series from its
+ * date, in place of the version it corrects (or the published one of the same date); its table is
+ * never cached, since a draft's rows change.
  */
 export function createLookups(pool: Pool, settings: LookupSettings) {
   const tables = new Map<string, Table>();
-  return async function lookupAll(queries: LookupQuery[]): Promise<({ ok: Benefit } | { err: unknown })[]> {
-    const inForce = new VersionsInForce(await store.publishedHeads(pool));
+  return async function lookupAll(queries: LookupQuery[], candidate?: Candidate): Promise<({ ok: Benefit } | { err: unknown })[]> {
+    let published = await store.publishedHeads(pool);
+    const own = new Map<string, Table>();
+    if (candidate) {
+      const c = candidate.version;
+      published = published.filter((h) => h.id !== c.correctsVersionId && !(h.level === c.level && h.regionCode === c.regionCode && h.effectiveFrom === c.effectiveFrom));
+      published.push({ id: c.id, level: c.level, regionCode: c.regionCode, effectiveFrom: c.effectiveFrom });
+      own.set(c.id, toTable(c, candidate.rows));
+    }
+    const inForce = new VersionsInForce(published);
     const layers = queries.map((q) => attempt(() => inForce.layers(q.districtCode, q.date)));
     const heads = new Map(layers.flatMap((l) => ('ok' in l ? l.ok : [])).map((h) => [h.id, h]));
-    const missing = [...heads.keys()].filter((id) => !tables.has(id));
+    const missing = [...heads.keys()].filter((id) => !tables.has(id) && !own.has(id));
     if (missing.length) for (const [id, rows] of await store.rowsOf(pool, missing)) tables.set(id, toTable(heads.get(id)!, rows));
     const values = new Map(
       (await store.indexValuesOf(pool, [...new Set(queries.map((q) => cityOf(q.districtCode)))])).map((v) => [`${v.kind}/${v.cityCode}/${v.year}`, v.valueFen]),
@@ -24,7 +41,7 @@ export function createLookups(pool: Pool, settings: LookupSettings) {
     const index: IndexLookup = (kind, city, year) => values.get(`${kind}/${city}/${year}`);
     return queries.map((q, i) => {
       const l = layers[i]!;
-      return 'ok' in l ? attempt(() => computeBenefit(q, l.ok.map((h) => tables.get(h.id)!), index, settings)) : l;
+      return 'ok' in l ? attempt(() => computeBenefit(q, l.ok.map((h) => own.get(h.id) ?? tables.get(h.id)!), index, settings)) : l;
     });
   };
 }

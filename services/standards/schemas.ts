@@ -178,4 +178,8 @@ export type LookupRequest = z.output<typeof lookupRequest>;
 
 /** Items per BatchLookupBenefits call: a worst-case item is ~700 bytes, so a response stays under gRPC's default 4 MiB. */
 export const MAX_BATCH = 5_000;
-export const batchLookupRequest = z.object({ items: z.array(z.unknown()).min(1, 'at least one item').max(MAX_BATCH) });
+export const batchLookupRequest = z.object({
+  items: z.array(z.unknown()).min(1, 'at least one item').max(MAX_BATCH),
+  candidateVersionId: z.union([z.literal(''), versionId]),
+});
+export const discardRequest = z.object({ versionId, expectedRevision: revision, reason: z.string().trim().min(1, 'required').max(2000) });

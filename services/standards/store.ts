@@ -26,11 +26,14 @@ interface VersionRecord {
   published_by: string | null;
   published_at: Date | null;
   row_count: number;
+  discarded_by: string | null;
+  discarded_at: Date | null;
+  discard_reason: string | null;
 }
 
 const VERSION_COLUMNS = `v.id, v.title, v.document_number, v.source, v.level, v.region_code, v.effective_from, v.status,
   v.base_version_id, v.corrects_version_id, v.superseded_by_version_id, v.revision, v.created_by, v.created_at, v.edited_by,
-  v.approved_by, v.approved_at, v.published_by, v.published_at,
+  v.approved_by, v.approved_at, v.published_by, v.published_at, v.discarded_by, v.discarded_at, v.discard_reason,
   (SELECT count(*)::int FROM version_rows r WHERE r.version_id = v.id) AS row_count`;
 
 const toVersion = (r: VersionRecord): Version => ({
@@ -54,7 +57,15 @@ const toVersion = (r: VersionRecord): Version => ({
   publishedBy: r.published_by,
   publishedAt: r.published_at,
   rowCount: r.row_count,
+  discardedBy: r.discarded_by,
+  discardedAt: r.discarded_at,
+  discardReason: r.discard_reason,
 });
+
+/** Discards a DRAFT or APPROVED version (the caller checked it). */
+export async function discardVersion(q: Queryable, id: string, by: string, reason: string, at: Date): Promise<void> {
+  await q.query("UPDATE versions SET status = 'DISCARDED', revision = revision + 1, discarded_by = $2, discarded_at = $3, discard_reason = $4 WHERE id = $1", [id, by, at, reason]);
+}
 
 /** One version; `forUpdate` locks it for the rest of the transaction. */
 export async function getVersion(q: Queryable, id: string, forUpdate = false): Promise<Version | undefined> {

@@ -73,6 +73,9 @@ export const versionToProto = (v: Version): StandardVersion => ({
   publishedBy: v.publishedBy ?? '',
   publishedAt: v.publishedAt ?? undefined,
   rowCount: v.rowCount,
+  discardedBy: v.discardedBy ?? '',
+  discardedAt: v.discardedAt ?? undefined,
+  discardReason: v.discardReason ?? '',
 });
 
 export const refToProto = (v: VersionHead): VersionRef => ({

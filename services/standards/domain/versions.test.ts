@@ -24,6 +24,9 @@ const version = (over: Partial<Version> = {}): Version => ({
   publishedBy: null,
   publishedAt: null,
   rowCount: 0,
+  discardedBy: null,
+  discardedAt: null,
+  discardReason: null,
   ...over,
 });
 const row = (category: Row['key']['category'], fen: bigint): Row => ({

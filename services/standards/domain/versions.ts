@@ -5,7 +5,7 @@ import { describeKey, keyString, type Row, type RowKey } from './keys';
 
 export const LEVELS = ['NATIONAL', 'LOCAL'] as const;
 export type Level = (typeof LEVELS)[number];
-export const STATUSES = ['DRAFT', 'APPROVED', 'PUBLISHED', 'SUPERSEDED'] as const;
+export const STATUSES = ['DRAFT', 'APPROVED', 'PUBLISHED', 'SUPERSEDED', 'DISCARDED'] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** What a lookup needs to know about a version. */
@@ -36,6 +36,23 @@ export interface Version extends VersionHead {
   publishedBy: string | null;
   publishedAt: Date | null;
   rowCount: number;
+  discardedBy: string | null;
+  discardedAt: Date | null;
+  discardReason: string | null;
+}
+
+/** Only a version not yet published may be discarded. */
+export function assertDiscardable(v: Version): void {
+  if (v.status !== 'DRAFT' && v.status !== 'APPROVED') {
+    throw failedPrecondition('VERSION_NOT_DISCARDABLE', `version ${v.id} is ${v.status}; only a DRAFT or APPROVED version can be discarded`, { versionId: v.id, status: v.status });
+  }
+}
+
+/** A version a lookup may take as its candidate: one not published yet and not discarded. */
+export function assertCandidate(v: Version): void {
+  if (v.status !== 'DRAFT' && v.status !== 'APPROVED') {
+    throw failedPrecondition('CANDIDATE_NOT_USABLE', `version ${v.id} is ${v.status}; a candidate is a DRAFT or APPROVED version`, { versionId: v.id, status: v.status });
+  }
 }
 
 /** A version starts on the first day of a month. */
