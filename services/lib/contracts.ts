@@ -5,13 +5,15 @@
  */
 import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
 import { SettlementReversed, SettlementSettled, StatementClosed } from '../../protos/gen/youfu/settlement/v1/events';
-import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
+import { IndexValuePublished, VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import { eventType } from './kafka';
 
 /** `youfu.standards.v1`: published standards versions (aggregate: the version id). */
 export const standardsEvents = {
   topic: 'youfu.standards.v1',
   versionPublished: eventType('youfu.standards.v1.VersionPublished', VersionPublished),
+  /** Aggregate `<kind>:<city>:<year>`. */
+  indexValuePublished: eventType('youfu.standards.v1.IndexValuePublished', IndexValuePublished),
 } as const;
 
 /** `youfu.persons.v1`: the registry (aggregate: the pseudonymous person id; masked ID numbers only). */

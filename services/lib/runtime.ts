@@ -154,7 +154,7 @@ export interface ServiceModule<S extends z.ZodRawShape = {}> {
   /** The service's own environment variables. */
   env?: S;
   /** Reference data written right after the migrations, as part of the migration step (idempotent). */
-  seed?(deps: { pool: Pool; clock: Clock; log: Logger }): Promise<void>;
+  seed?(deps: { pool: Pool; clock: Clock; log: Logger; cfg: ServiceConfig & z.infer<z.ZodObject<S>> }): Promise<void>;
   build(deps: ServiceDeps<z.infer<z.ZodObject<S>>>): Promise<ServiceParts>;
 }
 
@@ -216,7 +216,7 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
     const pgUrl = serviceUrl(cfg.YOUFU_PG_URL ?? cfg.YOUFU_PG_ADMIN_URL, mod.name, cfg.YOUFU_PG_PASSWORD, !cfg.YOUFU_PG_URL);
     const pool = createPool(pgUrl, { schema: mod.name, application: mod.name });
     stops.push(() => pool.end());
-    if (migrate !== 'false' && mod.seed) await mod.seed({ pool, clock: o.clock ?? systemClock, log });
+    if (migrate !== 'false' && mod.seed) await mod.seed({ pool, clock: o.clock ?? systemClock, log, cfg });
     if (migrate === 'only') {
       log.info('migrated; YOUFU_MIGRATE=only, not serving');
       return { name: mod.name, grpcPort: 0, metricsPort: 0, pool, migratedOnly: true, stop: stops.all };

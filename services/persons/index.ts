@@ -24,11 +24,15 @@ const env = {
   YOUFU_PII_HASH_KEY: secret(Buffer.alloc(32, 5).toString('base64')),
 };
 
-/** Records that a standards version exists (its month splits benefit periods); nothing else. */
+/**
+ * Records that a standards version exists (its month splits benefit periods); nothing else. Other
+ * event types of the topic (IndexValuePublished, …) are skipped, not dead-lettered.
+ */
 export const standardsConsumer: ConsumerSpec = {
   name: 'persons.standards-versions',
   topics: [standardsEvents.topic],
   async handle(tx, event) {
+    if (event.type !== standardsEvents.versionPublished.type) return;
     const v = decodeAs(event, standardsEvents.versionPublished);
     const d = v.effectiveFrom;
     if (!v.versionId || !d) throw new PoisonMessage('INVALID_PAYLOAD', 'version id and effective date are required');

@@ -4,11 +4,29 @@ import type { Tx } from '../lib/db';
 import { enqueue } from '../lib/outbox';
 import { diffRows, summarize } from './domain/diff';
 import type { Version } from './domain/versions';
-import { publishedBefore, rowsOf } from './store';
-import { versionPublishedEvent } from './wire';
+import { publishedBefore, rowsOf, type StoredIndexValue } from './store';
+import { enums, versionPublishedEvent } from './wire';
 
 export const STANDARDS_TOPIC = standardsEvents.topic;
 export const { versionPublished } = standardsEvents;
+
+/** Records IndexValuePublished for an index value put in force in `tx`. */
+export async function recordIndexValuePublished(tx: Tx, v: StoredIndexValue, previousFen: bigint | null): Promise<string> {
+  return enqueue(tx, {
+    topic: STANDARDS_TOPIC,
+    aggregateId: `${v.kind}:${v.cityCode}:${v.year}`,
+    type: standardsEvents.indexValuePublished,
+    data: {
+      kind: enums.index.toNumber(v.kind),
+      cityCode: v.cityCode,
+      year: v.year,
+      value: { fen: v.valueFen! },
+      ...(previousFen === null ? {} : { previousValue: { fen: previousFen } }),
+      approvedBy: v.approvedBy ?? '',
+      approvedAt: v.approvedAt ?? undefined,
+    },
+  });
+}
 
 /**
  * Records VersionPublished for a version published in `tx`, with row counts against the version it

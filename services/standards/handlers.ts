@@ -24,7 +24,7 @@ import {
   makersOf,
   type Version,
 } from './domain/versions';
-import { recordPublished } from './events';
+import { recordIndexValuePublished, recordPublished } from './events';
 import { attempt, createLookups, type Candidate } from './lookups';
 import * as s from './schemas';
 import * as store from './store';
@@ -51,6 +51,8 @@ export const standardsPolicies = {
   proposeIndexedDraft: policies.propose,
   correctPublishedVersion: policies.propose,
   setIndexValue: policies.propose,
+  proposeIndexValue: policies.propose,
+  approveIndexValue: policies.decide,
   approveVersion: policies.decide,
   publishVersion: policies.decide,
   diffVersions: policies.read,
@@ -98,6 +100,20 @@ function itemError(err: unknown, ctx: CallContext) {
 
 export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps): Handlers<Service> {
   const lookupAll = createLookups(pool, settings);
+
+  /** ProposeIndexValue, and the deprecated SetIndexValue that behaves as it. */
+  async function proposeIndex(req: unknown, ctx: CallContext) {
+    const r = parseInput(s.setIndexValueRequest, req);
+    const stored = await store.proposeIndexValue(pool, { kind: r.kind, cityCode: r.cityCode, year: r.year, valueFen: r.value, by: effective(ctx.caller).subject, at: clock.now() }, r.expectedRevision);
+    if (!stored)
+      throw aborted(
+        'STALE_REVISION',
+        r.expectedRevision === 0n
+          ? `${r.kind} of ${r.cityCode} for ${r.year} already exists; send its revision to replace it`
+          : `${r.kind} of ${r.cityCode} for ${r.year} is not at revision ${r.expectedRevision}; re-read it and retry`,
+      );
+    return { value: indexValueToProto(stored) };
+  }
 
   /** Creates a DRAFT with `rows` in `tx` and returns it. */
   async function newDraft(tx: Tx, v: Omit<store.NewVersion, 'id' | 'createdAt'>, rows: Row[]): Promise<Version> {
@@ -265,21 +281,27 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
       return { versions: items.map(versionToProto), page: { nextPageToken } };
     },
 
+    // Deprecated (README): a proposal, like ProposeIndexValue.
     async setIndexValue(req, ctx) {
-      const r = parseInput(s.setIndexValueRequest, req);
-      const stored = await store.setIndexValue(
-        pool,
-        { kind: r.kind, cityCode: r.cityCode, year: r.year, valueFen: r.value, setBy: effective(ctx.caller).subject, setAt: clock.now() },
-        r.expectedRevision,
-      );
-      if (!stored)
-        throw aborted(
-          'STALE_REVISION',
-          r.expectedRevision === 0n
-            ? `${r.kind} of ${r.cityCode} for ${r.year} already exists; send its revision to replace it`
-            : `${r.kind} of ${r.cityCode} for ${r.year} is not at revision ${r.expectedRevision}; re-read it and retry`,
-        );
-      return { value: indexValueToProto(stored) };
+      return proposeIndex(req, ctx);
+    },
+
+    async proposeIndexValue(req, ctx) {
+      return proposeIndex(req, ctx);
+    },
+
+    async approveIndexValue(req, ctx) {
+      const r = parseInput(s.approveIndexValueRequest, req);
+      return withTx(pool, async (tx) => {
+        const v = await store.indexValue(tx, r, true);
+        if (!v) throw notFound(`${r.kind} of ${r.cityCode} for ${r.year}`, 'INDEX_VALUE_NOT_FOUND');
+        if (v.proposedFen === null) throw failedPrecondition('NO_PROPOSED_VALUE', `${r.kind} of ${r.cityCode} for ${r.year} has no proposal waiting`);
+        if (v.revision !== r.expectedRevision) throw aborted('STALE_REVISION', `${r.kind} of ${r.cityCode} for ${r.year} is at revision ${v.revision}, not ${r.expectedRevision}; re-read it and retry`);
+        assertNotOwnProposal(ctx.caller, v.proposedBy ?? '');
+        const approved = await store.approveIndexValue(tx, r, effective(ctx.caller).subject, clock.now());
+        await recordIndexValuePublished(tx, approved, v.valueFen);
+        return { value: indexValueToProto(approved) };
+      });
     },
 
     async listIndexValues(req) {

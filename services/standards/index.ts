@@ -11,6 +11,8 @@ const env = {
   YOUFU_STANDARDS_CONSCRIPT_FAMILY_SHARE_BP: z.coerce.number().int().min(1).max(10_000).default(4500),
   /** Default rounding unit of indexed drafts, fen (domain.md §2: 10 yuan). */
   YOUFU_STANDARDS_ROUNDING_UNIT_FEN: z.coerce.bigint().positive().default(1000n),
+  /** Seed only the national tables effective on or before this date (e.g. 2021-12-31: 2021 alone); unset = all. */
+  YOUFU_STANDARDS_SEED_UNTIL: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD').optional(),
 };
 
 /** Versioned subsidy standards and benefit lookups: gRPC SubsidyStandardService on port 50051, schema `standards`. */
@@ -20,8 +22,8 @@ export const standardsModule: ServiceModule<typeof env> = {
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
   topics: [STANDARDS_TOPIC],
   env,
-  async seed({ pool, clock, log }) {
-    const n = await runSeed(pool, clock);
+  async seed({ pool, clock, log, cfg }) {
+    const n = await runSeed(pool, clock, { until: cfg.YOUFU_STANDARDS_SEED_UNTIL });
     if (n) log.info({ versions: n }, 'seeded national standards');
   },
   async build({ cfg, pool, clock }) {

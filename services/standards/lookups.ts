@@ -36,7 +36,7 @@ export function createLookups(pool: Pool, settings: LookupSettings) {
     const missing = [...heads.keys()].filter((id) => !tables.has(id) && !own.has(id));
     if (missing.length) for (const [id, rows] of await store.rowsOf(pool, missing)) tables.set(id, toTable(heads.get(id)!, rows));
     const values = new Map(
-      (await store.indexValuesOf(pool, [...new Set(queries.map((q) => cityOf(q.districtCode)))])).map((v) => [`${v.kind}/${v.cityCode}/${v.year}`, v.valueFen]),
+      (await store.indexValuesOf(pool, [...new Set(queries.map((q) => cityOf(q.districtCode)))])).flatMap((v) => (v.valueFen === null ? [] : [[`${v.kind}/${v.cityCode}/${v.year}`, v.valueFen] as const])),
     );
     const index: IndexLookup = (kind, city, year) => values.get(`${kind}/${city}/${year}`);
     return queries.map((q, i) => {

@@ -159,6 +159,13 @@ export const setIndexValueRequest = z.object({
   expectedRevision: z.bigint().min(0n, 'must be 0 (new) or the revision you last read'),
 });
 
+export const approveIndexValueRequest = z.object({
+  kind: requiredEnum(enums.index),
+  cityCode,
+  year: z.number().int().min(1949).max(9999),
+  expectedRevision: revision,
+});
+
 export const listIndexValuesRequest = z.object({
   kind: optionalEnum(enums.index),
   cityCode: z.union([z.literal(''), cityCode]),

@@ -76,9 +76,17 @@ export function seedVersions(raw: unknown): SeedVersion[] {
   });
 }
 
-/** Inserts the seeded versions that are not there yet (in effective order), each with its VersionPublished event. */
-export async function runSeed(pool: Pool, clock: Clock, file = SEED_FILE): Promise<number> {
-  const versions = seedVersions(JSON.parse(readFileSync(file, 'utf8'))).sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? -1 : 1));
+/** The seed file's versions, in effective order. */
+export const seedFileVersions = (file = SEED_FILE): SeedVersion[] =>
+  seedVersions(JSON.parse(readFileSync(file, 'utf8'))).sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? -1 : 1));
+
+/**
+ * Inserts the seeded versions that are not there yet (in effective order), each with its
+ * VersionPublished event; with `until`, only those effective on or before it (e.g. `2021-12-31`:
+ * the 2021 table alone, so the 2022 rows can be brought in as an annual adjustment).
+ */
+export async function runSeed(pool: Pool, clock: Clock, o: { file?: string; until?: string } = {}): Promise<number> {
+  const versions = seedFileVersions(o.file).filter((v) => !o.until || v.effectiveFrom <= o.until);
   return withTx(pool, async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('youfu.standards.seed', 0))");
     let inserted = 0;

@@ -274,7 +274,11 @@ interface IndexRecord {
   kind: IndexKind;
   city_code: string;
   year: number;
-  value_fen: bigint;
+  value_fen: bigint | null;
+  proposed_value_fen: bigint | null;
+  proposed_by: string | null;
+  approved_by: string | null;
+  approved_at: Date | null;
   revision: bigint;
   set_by: string;
   set_at: Date;
@@ -284,7 +288,13 @@ export interface StoredIndexValue {
   kind: IndexKind;
   cityCode: string;
   year: number;
-  valueFen: bigint;
+  /** The value in force (lookups use it); null until a first approval. */
+  valueFen: bigint | null;
+  /** A proposal waiting for an approver. */
+  proposedFen: bigint | null;
+  proposedBy: string | null;
+  approvedBy: string | null;
+  approvedAt: Date | null;
   revision: bigint;
   setBy: string;
   setAt: Date;
@@ -295,34 +305,52 @@ const toIndexValue = (r: IndexRecord): StoredIndexValue => ({
   cityCode: r.city_code,
   year: r.year,
   valueFen: r.value_fen,
+  proposedFen: r.proposed_value_fen,
+  proposedBy: r.proposed_by,
+  approvedBy: r.approved_by,
+  approvedAt: r.approved_at,
   revision: r.revision,
   setBy: r.set_by,
   setAt: r.set_at,
 });
 
+export type IndexKey = Pick<StoredIndexValue, 'kind' | 'cityCode' | 'year'>;
+
 /**
- * Stores an index value if its revision is still `expectedRevision` (0 = it must not exist yet), and
- * returns it with its new revision; undefined when the revision was stale.
+ * Records a proposed index value if the key's revision is still `expectedRevision` (0 = it must not
+ * exist yet), replacing a proposal still waiting; the value in force stays until an approval.
+ * Undefined when the revision was stale.
  */
-export async function setIndexValue(
-  q: Queryable,
-  v: Pick<StoredIndexValue, 'kind' | 'cityCode' | 'year' | 'valueFen' | 'setBy' | 'setAt'>,
-  expectedRevision: bigint,
-): Promise<StoredIndexValue | undefined> {
-  const params = [v.kind, v.cityCode, v.year, v.valueFen, v.setBy, v.setAt];
+export async function proposeIndexValue(q: Queryable, v: IndexKey & { valueFen: bigint; by: string; at: Date }, expectedRevision: bigint): Promise<StoredIndexValue | undefined> {
+  const params = [v.kind, v.cityCode, v.year, v.valueFen, v.by, v.at];
   const { rows } =
     expectedRevision === 0n
       ? await q.query<IndexRecord>(
-          `INSERT INTO index_values (kind, city_code, year, value_fen, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6)
+          `INSERT INTO index_values (kind, city_code, year, proposed_value_fen, proposed_by, proposed_at, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6, $5, $6)
            ON CONFLICT DO NOTHING RETURNING *`,
           params,
         )
       : await q.query<IndexRecord>(
-          `UPDATE index_values SET value_fen = $4, set_by = $5, set_at = $6, revision = revision + 1
+          `UPDATE index_values SET proposed_value_fen = $4, proposed_by = $5, proposed_at = $6, set_by = $5, set_at = $6, revision = revision + 1
             WHERE kind = $1 AND city_code = $2 AND year = $3 AND revision = $7 RETURNING *`,
           [...params, expectedRevision],
         );
   return rows[0] && toIndexValue(rows[0]);
+}
+
+export async function indexValue(q: Queryable, k: IndexKey, forUpdate = false): Promise<StoredIndexValue | undefined> {
+  const { rows } = await q.query<IndexRecord>(`SELECT * FROM index_values WHERE kind = $1 AND city_code = $2 AND year = $3${forUpdate ? ' FOR UPDATE' : ''}`, [k.kind, k.cityCode, k.year]);
+  return rows[0] && toIndexValue(rows[0]);
+}
+
+/** Puts the waiting proposal of `k` in force (the caller checked it, holding the row). */
+export async function approveIndexValue(q: Queryable, k: IndexKey, by: string, at: Date): Promise<StoredIndexValue> {
+  const { rows } = await q.query<IndexRecord>(
+    `UPDATE index_values SET value_fen = proposed_value_fen, proposed_value_fen = NULL, approved_by = $4, approved_at = $5, set_by = $4, set_at = $5, revision = revision + 1
+      WHERE kind = $1 AND city_code = $2 AND year = $3 RETURNING *`,
+    [k.kind, k.cityCode, k.year, by, at],
+  );
+  return toIndexValue(rows[0]!);
 }
 
 /** A page of index values ordered by (kind, city, year), after the cursor. */
@@ -344,6 +372,6 @@ export async function listIndexValues(
 
 /** Every index value of the given cities (for a batch of lookups). */
 export async function indexValuesOf(q: Queryable, cityCodes: string[]): Promise<StoredIndexValue[]> {
-  const { rows } = await q.query<IndexRecord>(`SELECT * FROM index_values WHERE city_code = ANY($1::text[])`, [cityCodes]);
+  const { rows } = await q.query<IndexRecord>(`SELECT * FROM index_values WHERE city_code = ANY($1::text[]) AND value_fen IS NOT NULL`, [cityCodes]);
   return rows.map(toIndexValue);
 }

@@ -1,6 +1,7 @@
 /** Conversions between the protobuf contract (youfu.standards.v1) and the domain types. */
 import type { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import {
+  IndexValueStatus,
   indexKindFromJSON,
   rowComponentFromJSON,
   standardLevelFromJSON,
@@ -117,10 +118,15 @@ export const indexValueToProto = (v: StoredIndexValue): ProtoIndexValue => ({
   kind: enums.index.toNumber(v.kind),
   cityCode: v.cityCode,
   year: v.year,
-  value: money(v.valueFen),
+  ...(v.valueFen === null ? {} : { value: money(v.valueFen) }),
   revision: v.revision,
   setBy: v.setBy,
   setAt: v.setAt,
+  status: v.proposedFen === null ? IndexValueStatus.INDEX_VALUE_STATUS_IN_FORCE : IndexValueStatus.INDEX_VALUE_STATUS_PROPOSED,
+  ...(v.proposedFen === null ? {} : { proposedValue: money(v.proposedFen) }),
+  proposedBy: v.proposedBy ?? '',
+  approvedBy: v.approvedBy ?? '',
+  ...(v.approvedAt ? { approvedAt: v.approvedAt } : {}),
 });
 
 export const versionPublishedEvent = (

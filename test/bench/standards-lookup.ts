@@ -5,6 +5,7 @@
  * Run: npx tsx test/bench/standards-lookup.ts [persons=10000] [rounds=5]
  */
 import { Category, DisabilityCause, type EntitlementAttributes } from '../../protos/gen/youfu/common/v1/entitlement';
+import { putIndexValue } from '../standards/support';
 import { BatchLookupBenefitsRequest, BatchLookupBenefitsResponse, IndexKind, RowComponent, StandardLevel, SubsidyStandardServiceService, type LookupBenefitRequest } from '../../protos/gen/youfu/standards/v1/standards';
 import { createUnaryClient } from '../../services/lib/grpc';
 import { startService } from '../../services/lib/runtime';
@@ -51,7 +52,7 @@ try {
   }
   for (const cityCode of ['440100', '440300']) {
     for (const year of [2021, 2022]) {
-      await client.setIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode, year, value: { fen: 1_200_000n + BigInt(year - 2021) * 60_000n }, expectedRevision: 0n }, clerk);
+      await putIndexValue(client, { kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode, year, fen: 1_200_000n + BigInt(year - 2021) * 60_000n });
     }
   }
 

@@ -32,7 +32,10 @@ export const FIXTURES: Record<string, (ctx: FixtureContext) => Promise<void>> = 
       await c.createDraft({ title: 'fuzz draft', documentNumber: '', source: 'fuzz', level: StandardLevel.STANDARD_LEVEL_NATIONAL, regionCode: '', effectiveFrom: { year: 2030, month: 1, day: 1 }, baseVersionId: base?.id ?? '' }, clerk);
       const { version: local } = await c.createDraft({ title: 'fuzz local', documentNumber: 'F-1', source: 'fuzz', level: StandardLevel.STANDARD_LEVEL_LOCAL, regionCode: '440100', effectiveFrom: { year: 2030, month: 2, day: 1 }, baseVersionId: '' }, clerk);
       await c.approveVersion({ versionId: local!.id, expectedRevision: local!.revision }, approver).catch(() => undefined);
-      await c.setIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2022, value: { fen: 1_200_000n }, expectedRevision: 0n }, clerk);
+      // One index value in force, one proposed.
+      const { value } = await c.proposeIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2022, value: { fen: 1_200_000n }, expectedRevision: 0n }, clerk);
+      await c.approveIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2022, expectedRevision: value!.revision }, approver);
+      await c.proposeIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2023, value: { fen: 1_260_000n }, expectedRevision: 0n }, clerk);
     } finally {
       c.close();
     }

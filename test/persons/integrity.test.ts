@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putIndexValue } from '../standards/support';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { AdjustmentKind, BenefitKind, DeathCause, PayrollLineKind, type Person } from '../../protos/gen/youfu/persons/v1/persons';
 import { SubsidyStandardServiceService, IndexKind } from '../../protos/gen/youfu/standards/v1/standards';
@@ -108,7 +109,7 @@ describe('persons: exactly once under concurrency, late changes', () => {
   it('a nursing fee derived from an earlier year\'s wage is listed as an exception in January\'s payroll', async () => {
     const standards = createUnaryClient(SubsidyStandardServiceService, `127.0.0.1:${stack.standards.grpcPort}`);
     try {
-      await standards.setIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2021, value: { fen: 1_300_000n }, expectedRevision: 0n }, clerk);
+      await putIndexValue(standards, { kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2021, fen: 1_300_000n });
     } finally {
       standards.close();
     }

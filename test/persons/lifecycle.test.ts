@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Consumer } from 'kafkajs';
+import { putIndexValue } from '../standards/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { BenefitChanged, PersonRegistered } from '../../protos/gen/youfu/persons/v1/events';
@@ -230,11 +231,18 @@ describe('persons: register → approve → benefits → payroll → changes →
     const standards = createUnaryClient(SubsidyStandardServiceService, `127.0.0.1:${stack.standards.grpcPort}`);
     try {
       for (const [year, fen] of [[2021, 1_300_000n], [2022, 1_400_000n]] as const) {
-        await standards.setIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year, value: { fen }, expectedRevision: 0n }, clerk);
+        await putIndexValue(standards, { kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year, fen });
       }
     } finally {
       standards.close();
     }
+    // Persons' standards consumer takes the two IndexValuePublished events and skips them (no dead letter).
+    const outbox = await stack.standards.pool.query<{ id: string }>("SELECT id FROM outbox WHERE event_type = 'youfu.standards.v1.IndexValuePublished'");
+    expect(outbox.rows).toHaveLength(2);
+    await eventually(async () => {
+      const seen = await stack.persons.pool.query('SELECT 1 FROM processed_events WHERE event_id = ANY($1::text[])', [outbox.rows.map((x) => x.id)]);
+      return seen.rowCount === 2 ? true : undefined;
+    }, 30_000, 'the index events consumed');
     const r = await change('E', { $case: 'recompute', value: { effectiveDate: pbDate('2022-09-05') } });
     // Grade 4 WAR: 40% of the previous-year wage — 520,000 fen for 2022 months, 560,000 from January 2023.
     expect(fen(r.effect!.backPay)).toBe(4n * 520_000n + 560_000n);

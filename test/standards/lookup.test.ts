@@ -4,7 +4,7 @@ import { Category, DisabilityCause, EnlistmentPeriod } from '../../protos/gen/yo
 import { IndexKind, RowComponent, StandardLevel, VersionStatus, type LookupBenefitRequest, type StandardRow } from '../../protos/gen/youfu/standards/v1/standards';
 import { token } from '../support/env';
 import { failure } from '../support/grpc';
-import { attrs, CAUSE, date, domainRows, halfUp, nursingShareBp, startStandards, type Standards } from './support';
+import { attrs, CAUSE, date, domainRows, halfUp, nursingShareBp, putIndexValue, startStandards, type Standards } from './support';
 
 const NATIONAL_2022 = '5eed2022-0801-4000-8000-000000000000';
 
@@ -143,8 +143,8 @@ describe('LookupBenefit and BatchLookupBenefits (seeded national tables, local t
       await publish('440000', [amount(Category.CATEGORY_MARTYR_SURVIVOR, 2_000)]);
       await publish('440100', [amount(Category.CATEGORY_DISABLED_SERVICEMAN, 1_200, war1), amount(Category.CATEGORY_MARTYR_SURVIVOR, 1_000)]);
       await publish('440106', [amount(Category.CATEGORY_DISABLED_SERVICEMAN, 600, war1), conscriptShare]);
-      await s.client.setIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2022, value: { fen: wageFen }, expectedRevision: 0n }, clerk);
-      await s.client.setIndexValue({ kind: IndexKind.INDEX_KIND_PER_CAPITA_DISPOSABLE_INCOME, cityCode: '440100', year: 2022, value: { fen: incomeFen }, expectedRevision: 0n }, clerk);
+      await putIndexValue(s.client, { kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2022, fen: wageFen });
+      await putIndexValue(s.client, { kind: IndexKind.INDEX_KIND_PER_CAPITA_DISPOSABLE_INCOME, cityCode: '440100', year: 2022, fen: incomeFen });
     });
 
     it('adds national + province + city + district amounts, then the nursing fee from the 2022 wage for a 2023 date', async () => {

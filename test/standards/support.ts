@@ -1,10 +1,10 @@
 import type { CivilDate } from '../../protos/gen/youfu/common/v1/common';
 import { Category, DisabilityCause, type EntitlementAttributes } from '../../protos/gen/youfu/common/v1/entitlement';
-import { SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
+import { SubsidyStandardServiceService, type IndexKind } from '../../protos/gen/youfu/standards/v1/standards';
 import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
 import { startService, type RunningService } from '../../services/lib/runtime';
 import { standardsModule } from '../../services/standards/index';
-import { freshDatabase, serviceEnv, topicPrefix } from '../support/env';
+import { freshDatabase, serviceEnv, token, topicPrefix } from '../support/env';
 
 /**
  * The national tables of domain.md §2, yuan per year, copied here independently of the service's seed
@@ -97,10 +97,10 @@ export interface Standards {
 }
 
 /** Starts the standards service on its own fresh database and topic prefix. */
-export async function startStandards(label: string): Promise<Standards> {
+export async function startStandards(label: string, extraEnv: Record<string, string> = {}): Promise<Standards> {
   const db = await freshDatabase(label);
   const prefix = topicPrefix(label);
-  const svc = await startService(standardsModule, { env: serviceEnv(db.adminUrl, prefix) });
+  const svc = await startService(standardsModule, { env: serviceEnv(db.adminUrl, prefix, extraEnv) });
   const client = createUnaryClient(SubsidyStandardServiceService, `127.0.0.1:${svc.grpcPort}`);
   return {
     svc,
@@ -122,4 +122,17 @@ export async function snapshot(s: Standards): Promise<string> {
     sources.map(async (t) => (await s.svc.pool.query<{ h: string }>(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${t} x`)).rows[0]!.h),
   );
   return parts.join(',');
+}
+
+/**
+ * Puts an index value in force as staff do: a clerk proposes (new, or over `revision`), an approver
+ * approves. Returns the value in force.
+ */
+export async function putIndexValue(
+  client: Pick<Standards['client'], 'proposeIndexValue' | 'approveIndexValue'>,
+  v: { kind: IndexKind; cityCode: string; year: number; fen: bigint; revision?: bigint },
+) {
+  const [clerk, approver] = await Promise.all([token('clerk', 'index-clerk'), token('approver', 'index-approver')]);
+  const { value } = await client.proposeIndexValue({ kind: v.kind, cityCode: v.cityCode, year: v.year, value: { fen: v.fen }, expectedRevision: v.revision ?? 0n }, clerk);
+  return (await client.approveIndexValue({ kind: v.kind, cityCode: v.cityCode, year: v.year, expectedRevision: value!.revision }, approver)).value!;
 }

@@ -2,9 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category, DisabilityCause } from '../../protos/gen/youfu/common/v1/entitlement';
-import { VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
+import { IndexValuePublished, VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import {
   IndexKind,
+  IndexValueStatus,
   RowComponent,
   StandardLevel,
   VersionStatus,
@@ -213,13 +214,28 @@ describe('SubsidyStandardService: drafts, approval, publication, corrections, in
     expect([tampered.code, tampered.fields]).toEqual([grpc.status.INVALID_ARGUMENT, ['page.pageToken']]);
   });
 
-  it('keeps index series with optimistic concurrency and lists them', async () => {
-    const set = (fen: bigint, expectedRevision: bigint) =>
-      s.client.setIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440300', year: 2022, value: { fen }, expectedRevision }, clerk);
-    expect((await set(1_300_000n, 0n)).value).toMatchObject({ revision: 1n, setBy: 'li', value: { fen: 1_300_000n } });
-    expect((await failure(set(1_400_000n, 0n))).code).toBe(grpc.status.ABORTED);
-    expect((await set(1_400_000n, 1n)).value?.revision).toBe(2n);
-    expect((await failure(set(1_500_000n, 1n))).code).toBe(grpc.status.ABORTED);
+  it('keeps index series under maker–checker with optimistic concurrency, and lists them', async () => {
+    const key = { kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440300', year: 2022 };
+    const propose = (fen: bigint, expectedRevision: bigint) => s.client.proposeIndexValue({ ...key, value: { fen }, expectedRevision }, clerk);
+    const approve = (expectedRevision: bigint, who = approver) => s.client.approveIndexValue({ ...key, expectedRevision }, who);
+    const wage = () => s.client.lookupBenefit({ attributes: { category: Category.CATEGORY_DISABLED_SERVICEMAN, cause: DisabilityCause.DISABILITY_CAUSE_WAR, disabilityGrade: 1, enlistmentPeriod: 0, serviceYears: 0, mentalDisorder: false }, districtCode: '440304', date: date('2023-03-01') }, clerk);
+    const first = (await propose(1_300_000n, 0n)).value!;
+    expect(first).toMatchObject({ revision: 1n, status: IndexValueStatus.INDEX_VALUE_STATUS_PROPOSED, proposedValue: { fen: 1_300_000n }, proposedBy: 'li' });
+    expect(first.value).toBeUndefined();
+    expect((await wage()).benefit?.nursingFee?.monthlyAmount?.fen).toBe(0n); // proposed only: not in force
+    expect((await failure(propose(1_400_000n, 0n))).code).toBe(grpc.status.ABORTED);
+    expect(await failure(approve(1n, await token('approver', 'li')))).toMatchObject({ reason: 'OWN_PROPOSAL' });
+    expect(await failure(approve(1n, clerk))).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    const inForce = (await approve(1n)).value!;
+    expect(inForce).toMatchObject({ revision: 2n, status: IndexValueStatus.INDEX_VALUE_STATUS_IN_FORCE, value: { fen: 1_300_000n }, approvedBy: 'wang' });
+    expect((await wage()).benefit?.nursingFee?.monthlyAmount?.fen).toBe(650_000n); // WAR grade 1: 50% of the 2022 wage
+    expect(await failure(approve(2n))).toMatchObject({ reason: 'NO_PROPOSED_VALUE' });
+    // A new proposal leaves the value in force until it is approved; SetIndexValue (deprecated) is the same proposal.
+    expect((await s.client.setIndexValue({ ...key, value: { fen: 1_400_000n }, expectedRevision: 2n }, clerk)).value).toMatchObject({ revision: 3n, value: { fen: 1_300_000n }, proposedValue: { fen: 1_400_000n } });
+    expect((await failure(propose(1_500_000n, 2n))).code).toBe(grpc.status.ABORTED);
+    expect((await approve(3n)).value).toMatchObject({ value: { fen: 1_400_000n }, status: IndexValueStatus.INDEX_VALUE_STATUS_IN_FORCE });
+    const published = await eventually(async () => messages.find((m) => header(m, 'ce_type') === 'youfu.standards.v1.IndexValuePublished' && header(m, 'ce_subject') === 'AVERAGE_MONTHLY_WAGE:440300:2022' && IndexValuePublished.decode(m.value!).value?.fen === 1_400_000n), 30_000, 'IndexValuePublished');
+    expect(IndexValuePublished.decode(published.value!)).toMatchObject({ year: 2022, previousValue: { fen: 1_300_000n }, approvedBy: 'wang' });
     const { values } = await s.client.listIndexValues({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440300' }, approver);
     expect(values.map((v) => [v.year, v.value?.fen])).toEqual([[2022, 1_400_000n]]);
     const notCity = await failure(s.client.setIndexValue({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440000', year: 2022, value: { fen: 1n }, expectedRevision: 0n }, clerk));
