@@ -6,11 +6,12 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runWorker, startWorker, type StartOverrides, type WorkerModule } from '../services/lib/runtime';
+import { workflowBundleFor } from '../services/lib/temporal';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The production bundle `npm run build:workflows` writes. */
-export const WORKFLOW_BUNDLE = path.join(here, '../.local/build/workflows-bundle.js');
+export const WORKFLOW_BUNDLE = workflowBundleFor(path.join(here, 'index.ts'));
 
 export const workflowsWorker: WorkerModule = {
   name: 'workflows',

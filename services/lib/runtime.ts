@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './log';
 import { createMetrics, serveMetrics, type Metrics } from './metrics';
 import { OutboxRelay } from './outbox';
 import { DEV_PAGE_TOKEN_KEY, setPageTokenKey } from './paging';
-import { AesGcmCodec, createTemporalClient, startTemporalWorker } from './temporal';
+import { AesGcmCodec, createTemporalClient, startTemporalWorker, workflowBundleFor } from './temporal';
 
 const optionalFile = z.string().min(1).optional();
 
@@ -247,11 +247,13 @@ export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S
       stops.push(() => c.stop());
     }
     if (parts.activities || parts.workflowsPath) {
+      // In production the bundle `npm run build:workflows` made, as the workflows worker does.
+      const bundle = parts.workflowsPath && cfg.YOUFU_ENV === 'production' ? workflowBundleFor(parts.workflowsPath) : undefined;
       const worker = await startTemporalWorker(cfg, {
         taskQueue: activityQueue,
         codec,
         ...(parts.activities ? { activities: parts.activities } : {}),
-        ...(parts.workflowsPath ? { workflowsPath: parts.workflowsPath } : {}),
+        ...(bundle && existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : parts.workflowsPath ? { workflowsPath: parts.workflowsPath } : {}),
       });
       stops.push(() => worker.stop());
     }

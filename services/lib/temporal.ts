@@ -1,4 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import protos from '@temporalio/proto';
@@ -7,6 +9,19 @@ import { parseKeySpec } from './pii';
 import { activitiesOf } from './temporal-errors';
 
 const { temporal } = protos;
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Where `npm run build:workflows` writes the production bundle of a workflows module:
+ * `.local/build/workflows-bundle.js` for workflows/index.ts (the workflows worker),
+ * `.local/build/workflows-<folder>-bundle.js` for workflows/<folder>/workflow.ts (a service's own).
+ */
+export function workflowBundleFor(workflowsPath: string): string {
+  const rel = path.relative(path.join(ROOT, 'workflows'), workflowsPath).split(path.sep);
+  const name = rel.length === 1 ? 'workflows-bundle.js' : `workflows-${rel[0]}-bundle.js`;
+  return path.join(ROOT, '.local/build', name);
+}
 const ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
 
