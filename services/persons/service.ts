@@ -27,14 +27,14 @@ import { applyChange, checkChange, isStatusChange, timelineOf, type ChangeSpec, 
 import { normalizeNationalId } from '../lib/national-id';
 import type { Contact, IdentitySpan, Payee, Registration, Residence, Status } from './domain/types';
 import {
-  benefitChanged,
   PERSONS_TOPIC,
   personChanged,
   personRegistered,
   personStatusChanged,
 } from './events';
+import { rederiveFrom, recordBenefitChanged } from './rederive';
 import * as store from './store';
-import { enums, money, toPbDate, toPbMonth } from './wire';
+import { enums, money, toPbDate } from './wire';
 
 export interface ServiceDeps {
   pool: Pool;
@@ -502,16 +502,9 @@ export class PersonsService {
       const effect: Effect = { personsRegistered: 0, backPay: 0n, overpayment: 0n, funeral: 0n, lines: 0 };
       const adjustments: store.NewAdjustment[] = [];
       if (from) {
-        const drafts = derivePeriods(timeline, from, extra, quotes);
-        await store.replacePeriodsFrom(tx, personId, from, drafts, c.id, randomUUID);
-        const periods = await store.periodsOf(tx, personId);
-        const closed = await store.closedMonths(tx, from);
-        const settled = closed.length ? await store.settledAmounts(tx, personId, from) : new Map<string, bigint>();
-        const fallbackCategory = periods[0]?.category ?? applied.identities[0]?.attrs.category ?? null;
-        for (const l of diffLines(periods.map(store.periodTerms), from, before.state.historyFrom, closed, settled)) {
-          const cat = periods.find((p) => p.benefit === l.benefit && p.from_month <= l.month && (p.to_month === null || p.to_month >= l.month))?.category;
-          adjustments.push({ id: randomUUID(), personId, benefit: l.benefit, month: l.month, source: c.id, kind: l.amountFen > 0n ? 'BACK_PAY' : 'OVERPAYMENT', amountFen: l.amountFen, category: cat ?? fallbackCategory });
-        }
+        const fallbackCategory = applied.identities[0]?.attrs.category ?? null;
+        const r = await rederiveFrom(tx, { personId, from, timeline, extra, quotes, source: c.id, fallbackCategory });
+        adjustments.push(...r.adjustments);
         if (spec.kind === 'RECORD_DEATH') {
           const f = funeralSubsidy(timeline, monthOf(spec.effectiveDate), spec.cause, quotes);
           if (f && f.fen > 0n) {
@@ -525,27 +518,7 @@ export class PersonsService {
           if (a.kind === 'OVERPAYMENT') effect.overpayment += a.amountFen;
         }
         effect.lines = adjustments.length;
-        const fromNow = periods.filter((p) => p.to_month === null || p.to_month >= from);
-        await enqueue(tx, {
-          topic: PERSONS_TOPIC,
-          aggregateId: personId,
-          type: benefitChanged,
-          data: {
-            personId,
-            nationalIdMasked: after.id_masked,
-            changeId: c.id,
-            fromMonth: toPbMonth(from),
-            periods: fromNow.map((p) => ({
-              benefit: enums.benefit.toNumber(p.benefit),
-              fromMonth: toPbMonth(p.from_month),
-              ...(p.to_month ? { toMonth: toPbMonth(p.to_month) } : {}),
-              monthlyAmount: money(p.monthly_fen),
-            })),
-            backPay: money(effect.backPay),
-            overpayment: money(effect.overpayment),
-            funeralSubsidy: money(effect.funeral),
-          },
-        });
+        await recordBenefitChanged(tx, { personId, masked: after.id_masked, source: c.id, from, periods: r.periods, backPay: effect.backPay, overpayment: effect.overpayment, funeral: effect.funeral });
       }
 
       const identitiesAfter = (await store.identitiesOf(tx, [personId])).get(personId) ?? [];

@@ -1,0 +1,77 @@
+/**
+ * The one re-derivation of a person's benefits (issue 10): from a month on, the periods are derived
+ * again from the timeline and the quotes, replace the current ones, and the difference for months
+ * already paid (or before `history_from`) becomes back-pay / overpayment lines, with the
+ * BenefitChanged event. A person's own change and a recompute use it today; the annual adjustment
+ * and the January roll-over are to use it too.
+ */
+import { randomUUID } from 'node:crypto';
+import type { YearMonth } from '../lib/civil';
+import type { Tx } from '../lib/db';
+import { enqueue } from '../lib/outbox';
+import { derivePeriods, diffLines, type Quotes, type Timeline } from './domain/benefits';
+import type { Category } from './domain/types';
+import { benefitChanged, PERSONS_TOPIC } from './events';
+import * as store from './store';
+import { enums, money, toPbMonth } from './wire';
+
+export interface RederiveInput {
+  personId: string;
+  /** First month derived again. */
+  from: YearMonth;
+  timeline: Timeline;
+  /** Extra period boundaries (standards versions' months). */
+  extra: readonly YearMonth[];
+  quotes: Quotes;
+  /** What caused it: the change request id (periods and lines reference it). */
+  source: string;
+  /** Category of a line when no period covers its month. */
+  fallbackCategory: Category | null;
+}
+
+/**
+ * Re-derives the person's periods from `from` in `tx` and returns the periods now in force and the
+ * adjustment lines owed (not yet written: the caller adds its own, e.g. a funeral subsidy, and
+ * inserts them with `store.insertAdjustments`).
+ */
+export async function rederiveFrom(tx: Tx, r: RederiveInput): Promise<{ periods: store.PeriodRow[]; adjustments: store.NewAdjustment[] }> {
+  const drafts = derivePeriods(r.timeline, r.from, r.extra, r.quotes);
+  await store.replacePeriodsFrom(tx, r.personId, r.from, drafts, r.source, randomUUID);
+  const periods = await store.periodsOf(tx, r.personId);
+  const closed = await store.closedMonths(tx, r.from);
+  const settled = closed.length ? await store.settledAmounts(tx, r.personId, r.from) : new Map<string, bigint>();
+  const fallback = periods[0]?.category ?? r.fallbackCategory;
+  const adjustments = diffLines(periods.map(store.periodTerms), r.from, r.timeline.historyFrom, closed, settled).map((l): store.NewAdjustment => {
+    const cat = periods.find((p) => p.benefit === l.benefit && p.from_month <= l.month && (p.to_month === null || p.to_month >= l.month))?.category;
+    return { id: randomUUID(), personId: r.personId, benefit: l.benefit, month: l.month, source: r.source, kind: l.amountFen > 0n ? 'BACK_PAY' : 'OVERPAYMENT', amountFen: l.amountFen, category: cat ?? fallback };
+  });
+  return { periods, adjustments };
+}
+
+/** Writes BenefitChanged for a re-derivation: the periods from `from` on and the lines' totals. */
+export async function recordBenefitChanged(
+  tx: Tx,
+  e: { personId: string; masked: string; source: string; from: YearMonth; periods: readonly store.PeriodRow[]; backPay: bigint; overpayment: bigint; funeral: bigint },
+): Promise<void> {
+  const fromNow = e.periods.filter((p) => p.to_month === null || p.to_month >= e.from);
+  await enqueue(tx, {
+    topic: PERSONS_TOPIC,
+    aggregateId: e.personId,
+    type: benefitChanged,
+    data: {
+      personId: e.personId,
+      nationalIdMasked: e.masked,
+      changeId: e.source,
+      fromMonth: toPbMonth(e.from),
+      periods: fromNow.map((p) => ({
+        benefit: enums.benefit.toNumber(p.benefit),
+        fromMonth: toPbMonth(p.from_month),
+        ...(p.to_month ? { toMonth: toPbMonth(p.to_month) } : {}),
+        monthlyAmount: money(p.monthly_fen),
+      })),
+      backPay: money(e.backPay),
+      overpayment: money(e.overpayment),
+      funeralSubsidy: money(e.funeral),
+    },
+  });
+}
