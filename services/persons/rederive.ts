@@ -51,7 +51,19 @@ export async function rederiveFrom(tx: Tx, r: RederiveInput): Promise<{ periods:
 /** Writes BenefitChanged for a re-derivation: the periods from `from` on and the lines' totals. */
 export async function recordBenefitChanged(
   tx: Tx,
-  e: { personId: string; masked: string; source: string; from: YearMonth; periods: readonly store.PeriodRow[]; backPay: bigint; overpayment: bigint; funeral: bigint },
+  e: {
+    personId: string;
+    masked: string;
+    /** The change request id the periods and lines reference. */
+    source: string;
+    /** BenefitChanged.source, e.g. `change:<id>`. */
+    eventSource: string;
+    from: YearMonth;
+    periods: readonly store.PeriodRow[];
+    backPay: bigint;
+    overpayment: bigint;
+    funeral: bigint;
+  },
 ): Promise<void> {
   const fromNow = e.periods.filter((p) => p.to_month === null || p.to_month >= e.from);
   await enqueue(tx, {
@@ -72,6 +84,7 @@ export async function recordBenefitChanged(
       backPay: money(e.backPay),
       overpayment: money(e.overpayment),
       funeralSubsidy: money(e.funeral),
+      source: e.eventSource,
     },
   });
 }

@@ -518,7 +518,7 @@ export class PersonsService {
           if (a.kind === 'OVERPAYMENT') effect.overpayment += a.amountFen;
         }
         effect.lines = adjustments.length;
-        await recordBenefitChanged(tx, { personId, masked: after.id_masked, source: c.id, from, periods: r.periods, backPay: effect.backPay, overpayment: effect.overpayment, funeral: effect.funeral });
+        await recordBenefitChanged(tx, { personId, masked: after.id_masked, source: c.id, eventSource: `change:${c.id}`, from, periods: r.periods, backPay: effect.backPay, overpayment: effect.overpayment, funeral: effect.funeral });
       }
 
       const identitiesAfter = (await store.identitiesOf(tx, [personId])).get(personId) ?? [];

@@ -360,6 +360,7 @@ describe('persons: register → approve → benefits → payroll → changes →
         return e && BenefitChanged.decode(e.value);
       }, 30_000, 'BenefitChanged of B');
       expect(fen(benefit.backPay)).toBe(323_250n);
+      expect(benefit.source).toBe(`change:${benefit.changeId}`);
       await eventually(async () => (seen.some((x) => x.type === 'youfu.persons.v1.PersonStatusChanged' && x.key === persons.A!.personId) ? true : undefined));
       for (const e of seen) for (const g of Object.values(ids)) expect(e.value.includes(Buffer.from(g.id))).toBe(false);
     } finally {
