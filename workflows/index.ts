@@ -4,4 +4,5 @@
  * steps are all one service's local activities runs on that service's own worker instead
  * (`ServiceParts.workflowsPath`): workflows/settlement on the settlement service.
  */
+export * from './adjustment/workflow';
 export * from './statements/workflow';

@@ -20,7 +20,8 @@ export interface BenefitQuery {
  * the standards service's own status (UNAVAILABLE when it cannot be reached).
  */
 export interface BenefitSource {
-  quote(queries: readonly BenefitQuery[]): Promise<Quote[]>;
+  /** With `candidateVersionId`, as if that DRAFT / APPROVED standards version were published (a simulation). */
+  quote(queries: readonly BenefitQuery[], o?: { candidateVersionId?: string }): Promise<Quote[]>;
 }
 
 /** Maps a standards Benefit to a Quote: pension = monthly − nursing fee. */
@@ -49,7 +50,7 @@ const BATCH = 5000;
  */
 export function grpcBenefitSource(client: ServiceClient<typeof SubsidyStandardServiceService>): BenefitSource {
   return {
-    async quote(queries) {
+    async quote(queries, o = {}) {
       const unique = new Map<string, BenefitQuery>();
       for (const q of queries) unique.set(keyOf(q), q);
       const list = [...unique.entries()];
@@ -57,7 +58,7 @@ export function grpcBenefitSource(client: ServiceClient<typeof SubsidyStandardSe
       for (let i = 0; i < list.length; i += BATCH) {
         const chunk = list.slice(i, i + BATCH);
         const res = await client.batchLookupBenefits(
-          { items: chunk.map(([, q]) => ({ attributes: toPbAttributes(q.attrs), districtCode: q.district, date: toProtoDate(firstDay(q.month)) })), candidateVersionId: '' },
+          { items: chunk.map(([, q]) => ({ attributes: toPbAttributes(q.attrs), districtCode: q.district, date: toProtoDate(firstDay(q.month)) })), candidateVersionId: o.candidateVersionId ?? '' },
           undefined,
           { timeoutMs: 60_000 },
         );

@@ -354,6 +354,41 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
         page: { nextPageToken },
       };
     },
+
+    async listAdjustmentImpact(req) {
+      const { runId, page } = parseInput(z.object({ runId: z.string().regex(/^[\w:.-]{1,200}$/, 'a run id'), page: pageRequest }), req);
+      const after = decodeCursor(z.object({ id: uuid }), page.token);
+      const { rows } = await pool.query<store.ImpactRow>(
+        'SELECT * FROM adjustment_impacts WHERE run_id = $1 AND ($2::uuid IS NULL OR person_id > $2) ORDER BY person_id LIMIT $3',
+        [runId, after?.id ?? null, page.size + 1],
+      );
+      const { items, nextPageToken } = pageOf(rows, page.size, (last) => ({ id: last.person_id }));
+      const totals = await store.impactTotals(pool, runId);
+      const total = (t: store.ImpactTotalRow) => ({
+        group: t.grp ?? '',
+        persons: BigInt(t.persons),
+        personsAffected: BigInt(t.affected),
+        backPay: money(BigInt(t.back_pay)),
+        monthlyChange: money(BigInt(t.monthly_change)),
+        budgetToDecember: money(BigInt(t.budget)),
+      });
+      return {
+        impacts: items.map((r) => ({
+          personId: r.person_id,
+          districtCode: r.district,
+          category: r.category ? enums.category.toNumber(r.category as never) : 0,
+          personVersion: r.person_version,
+          oldMonthly: money(r.old_monthly_fen),
+          newMonthly: money(r.new_monthly_fen),
+          backPay: money(r.back_pay_fen),
+          budgetToDecember: money(r.budget_to_december_fen),
+        })),
+        total: total(totals.total),
+        byCategory: totals.byCategory.map(total),
+        byDistrict: totals.byDistrict.map(total),
+        page: { nextPageToken },
+      };
+    },
   };
 
   return bindService({
@@ -376,6 +411,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
       getAuditTrail: policies.read,
       runPayroll: policies.decide,
       listPayrollLines: policies.read,
+      listAdjustmentImpact: policies.read,
     },
     // The resettlement service registers a disabled veteran for the resettlement officer (clerk) handling the case.
     delegations: { proposeRegistration: [{ service: 'resettlement', as: ['clerk'] }] },

@@ -11,6 +11,7 @@ import type { ServiceModule } from '../lib/runtime';
 import { grpcBenefitSource, type BenefitSource } from './benefit-source';
 import { standardsEvents } from '../lib/contracts';
 import { PERSONS_TOPIC } from './events';
+import { createPersonsActivities } from './activities';
 import { personsBinding } from './handlers';
 import { PersonsService } from './service';
 import { recordVersion } from './store';
@@ -67,6 +68,7 @@ export function createPersonsModule(o: PersonsModuleOptions = {}): ServiceModule
       return {
         bindings: [personsBinding({ svc, pool, pii })],
         consumers: [standardsConsumer],
+        activities: createPersonsActivities({ svc, pool }),
         stop: async () => standards.close(),
       };
     },

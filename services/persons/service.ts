@@ -169,7 +169,7 @@ export class PersonsService {
   constructor(private readonly d: ServiceDeps) {}
 
   today = () => this.d.clock.today();
-  private todayMonth = () => monthOf(this.d.clock.today());
+  todayMonth = () => monthOf(this.d.clock.today());
 
   // ---------- loading ----------
 
@@ -354,14 +354,14 @@ export class PersonsService {
     return this.approvePersonChange(c, note, caller);
   }
 
-  /** Fetches quotes for keys of several timelines (one batch for all). */
-  private async quotes(items: readonly { t: Timeline; district: string; keys: QuoteKey[] }[]): Promise<Map<string, Quote>[]> {
+  /** Fetches quotes for keys of several timelines (one batch for all); with a candidate standards version for a simulation. */
+  async quotes(items: readonly { t: Timeline; district: string; keys: QuoteKey[] }[], candidateVersionId?: string): Promise<Map<string, Quote>[]> {
     const queries: BenefitQuery[] = [];
     for (const it of items) {
       const byId = new Map(it.t.identities.map((i) => [i.id, i]));
       for (const k of it.keys) queries.push({ attrs: byId.get(k.identityId)!.attrs, district: it.district, month: k.month });
     }
-    const answers = queries.length ? await this.d.benefits.quote(queries) : [];
+    const answers = queries.length ? await this.d.benefits.quote(queries, candidateVersionId ? { candidateVersionId } : {}) : [];
     let n = 0;
     return items.map((it) => {
       const m = new Map<string, Quote>();

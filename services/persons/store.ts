@@ -627,3 +627,46 @@ export async function payrollLines(q: Queryable, month: string, personId: string
     [month, personId, afterId, limit],
   );
 }
+
+// ---- the annual adjustment's simulation (simulation.ts) ----
+
+export interface ImpactRow {
+  run_id: string;
+  person_id: string;
+  district: string;
+  category: string | null;
+  person_version: bigint;
+  old_monthly_fen: bigint;
+  new_monthly_fen: bigint;
+  back_pay_fen: bigint;
+  budget_to_december_fen: bigint;
+}
+
+export interface ImpactTotalRow {
+  grp: string | null;
+  persons: string;
+  affected: string;
+  back_pay: string;
+  monthly_change: string;
+  budget: string;
+}
+
+/** Totals of a run's impacts: overall, by category and by district (one statement). */
+export async function impactTotals(q: Queryable, runId: string): Promise<{ total: ImpactTotalRow; byCategory: ImpactTotalRow[]; byDistrict: ImpactTotalRow[] }> {
+  const { rows } = await q.query<ImpactTotalRow & { dim: 'all' | 'category' | 'district' }>(
+    `SELECT CASE WHEN GROUPING(category) = 0 THEN 'category' WHEN GROUPING(district) = 0 THEN 'district' ELSE 'all' END AS dim,
+            coalesce(category, district) AS grp, count(*)::text AS persons,
+            count(*) FILTER (WHERE back_pay_fen <> 0 OR new_monthly_fen <> old_monthly_fen)::text AS affected,
+            coalesce(sum(back_pay_fen), 0)::text AS back_pay, coalesce(sum(new_monthly_fen - old_monthly_fen), 0)::text AS monthly_change,
+            coalesce(sum(budget_to_december_fen), 0)::text AS budget
+       FROM adjustment_impacts WHERE run_id = $1
+      GROUP BY GROUPING SETS ((), (category), (district)) ORDER BY 1, 2`,
+    [runId],
+  );
+  const empty: ImpactTotalRow = { grp: null, persons: '0', affected: '0', back_pay: '0', monthly_change: '0', budget: '0' };
+  return {
+    total: rows.find((r) => r.dim === 'all') ?? empty,
+    byCategory: rows.filter((r) => r.dim === 'category'),
+    byDistrict: rows.filter((r) => r.dim === 'district'),
+  };
+}

@@ -75,10 +75,10 @@ export interface Stack {
 }
 
 /** Fresh database; the standards service first (seeded 2021/2022 tables), then persons pointing at it. */
-export async function startStack(label: string, clock: Clock, extraEnv: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(label: string, clock: Clock, extraEnv: Record<string, string> = {}, standardsEnv: Record<string, string> = {}): Promise<Stack> {
   const db = await freshDatabase(label);
   const prefix = topicPrefix(label);
-  const standards = await startService(standardsModule, { env: serviceEnv(db.adminUrl, prefix), clock });
+  const standards = await startService(standardsModule, { env: serviceEnv(db.adminUrl, prefix, standardsEnv), clock });
   const persons = await startService(personsModule, {
     env: serviceEnv(db.adminUrl, prefix, { YOUFU_STANDARDS_ADDR: `127.0.0.1:${standards.grpcPort}`, ...extraEnv }),
     clock,

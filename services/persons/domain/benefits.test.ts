@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   activeSpans,
+  impactOf,
   derivePeriods,
   diffLines,
   extraBoundaries,
@@ -188,5 +189,26 @@ describe('funeral subsidy', () => {
   it('is 12 × for a disabled serviceman who died of illness', () => {
     const f = died([{ id: 'i1', attrs: dis(5), from: '2020-05-01', to: null }], 'ILLNESS');
     expect(f).toMatchObject({ fen: 12n * 492_500n, multiple: 12 });
+  });
+});
+
+describe('impactOf (the annual adjustment simulation)', () => {
+  const p = (benefit: 'PENSION' | 'NURSING_FEE', from: string, to: string | null, fen: bigint) => ({ benefit, from, to, monthlyFen: fen });
+  it('pays raises back over effective ≤ m < P, never claws a decrease back, and prices the rest of the year', () => {
+    const current = [p('PENSION', '2021-09', null, 10_000n), p('NURSING_FEE', '2021-09', null, 5_000n)];
+    // From 2022-08: the pension rises by 1,000, the nursing fee falls by 200.
+    const simulated = [p('PENSION', '2022-08', null, 11_000n), p('NURSING_FEE', '2022-08', null, 4_800n)];
+    expect(impactOf(current, simulated, '2022-08', '2022-10')).toEqual({
+      oldMonthlyFen: 15_000n,
+      newMonthlyFen: 15_800n,
+      backPayFen: 2n * 1_000n, // August and September; the nursing-fee decrease is not clawed back
+      budgetToDecemberFen: 2_000n + 3n * 800n, // October–December at the net change
+    });
+  });
+  it('owes nothing for months with nothing due (suspended, before the first paid month, after death)', () => {
+    const current = [p('PENSION', '2022-09', '2022-09', 10_000n)];
+    const simulated = [p('PENSION', '2022-09', '2022-09', 11_000n)];
+    expect(impactOf(current, simulated, '2022-08', '2022-10')).toMatchObject({ backPayFen: 1_000n, oldMonthlyFen: 0n, newMonthlyFen: 0n, budgetToDecemberFen: 1_000n });
+    expect(impactOf([], [], '2022-08', '2022-10')).toEqual({ oldMonthlyFen: 0n, newMonthlyFen: 0n, backPayFen: 0n, budgetToDecemberFen: 0n });
   });
 });

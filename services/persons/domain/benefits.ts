@@ -250,3 +250,33 @@ export function funeralSubsidy(t: Timeline, deathMonth: YearMonth, cause: DeathC
   const multiple = cause === 'ILLNESS' && held.some((i) => i.attrs.category === 'DISABLED_SERVICEMAN') ? 12 : 6;
   return { fen: picked.quote.pensionFen * BigInt(multiple), multiple, identityId: picked.identity.id, category: picked.identity.attrs.category };
 }
+
+/** What a standards change would do to one person (the annual adjustment's simulation). */
+export interface Impact {
+  /** Due in the payroll month P under the current periods, all monthly benefits, fen. */
+  oldMonthlyFen: bigint;
+  /** Due in P under the simulated periods. */
+  newMonthlyFen: bigint;
+  /** Σ over months from ≤ m < P of max(0, simulated − current), per benefit: raises paid back, decreases never clawed back. */
+  backPayFen: bigint;
+  /** Back pay plus Σ over P ≤ m ≤ December of P's year of (simulated − current): the budget change to December. */
+  budgetToDecemberFen: bigint;
+}
+
+/**
+ * The impact of simulated periods (derived with a candidate standards version from `from`) against
+ * the current ones, for a payroll month `payroll` (the first paying the new rate and the back pay).
+ */
+export function impactOf(current: readonly PeriodTerms[], simulated: readonly PeriodTerms[], from: YearMonth, payroll: YearMonth): Impact {
+  const due = (ps: readonly PeriodTerms[], m: YearMonth) => MONTHLY_BENEFITS.reduce((s, b) => s + dueIn(ps, b, m), 0n);
+  let backPay = 0n;
+  for (let m = from; m < payroll; m = addMonths(m, 1)) {
+    for (const b of MONTHLY_BENEFITS) {
+      const d = dueIn(simulated, b, m) - dueIn(current, b, m);
+      if (d > 0n) backPay += d;
+    }
+  }
+  let rest = 0n;
+  for (let m = payroll; m <= `${payroll.slice(0, 4)}-12`; m = addMonths(m, 1)) rest += due(simulated, m) - due(current, m);
+  return { oldMonthlyFen: due(current, payroll), newMonthlyFen: due(simulated, payroll), backPayFen: backPay, budgetToDecemberFen: backPay + rest };
+}

@@ -1,0 +1,65 @@
+import { continueAsNew, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { createPersonsActivities } from '../../services/persons/activities';
+
+/**
+ * The annual adjustment (issue 10), phase by phase as they are built. Today: the impact simulation —
+ * every person of the region costed against the candidate standards version, a page at a time in
+ * persons' activities (queue `persons`), the rows kept in persons (ListAdjustmentImpact). Continues
+ * as new every PAGES_PER_RUN pages, so a million persons keep the history small.
+ */
+export interface SimulationInput {
+  runId: string;
+  candidateVersionId: string;
+  effectiveFrom: string;
+  payrollMonth: string;
+  regionCode: string;
+  /** The persons service's activity queue (`persons`). */
+  personsQueue: string;
+  pageSize?: number;
+  /** Carried over by continue-as-new. */
+  after?: string;
+  persons?: number;
+  backPayFen?: string;
+}
+
+export interface SimulationProgress {
+  persons: number;
+  backPayFen: string;
+  done: boolean;
+}
+
+export const simulationProgress = defineQuery<SimulationProgress>('progress');
+
+const PAGES_PER_RUN = 200;
+
+export async function adjustmentSimulation(input: SimulationInput): Promise<SimulationProgress> {
+  const { simulateAdjustmentPage } = proxyActivities<ReturnType<typeof createPersonsActivities>>({
+    taskQueue: input.personsQueue,
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+  let persons = input.persons ?? 0;
+  let backPay = BigInt(input.backPayFen ?? '0');
+  let after = input.after ?? '';
+  let done = false;
+  setHandler(simulationProgress, () => ({ persons, backPayFen: backPay.toString(), done }));
+  for (let page = 0; page < PAGES_PER_RUN; page++) {
+    const r = await simulateAdjustmentPage({
+      runId: input.runId,
+      candidateVersionId: input.candidateVersionId,
+      effectiveFrom: input.effectiveFrom,
+      payrollMonth: input.payrollMonth,
+      regionCode: input.regionCode,
+      after,
+      limit: input.pageSize ?? 1000,
+    });
+    persons += r.processed;
+    backPay += BigInt(r.backPayFen);
+    after = r.next;
+    if (!after) {
+      done = true;
+      return { persons, backPayFen: backPay.toString(), done };
+    }
+  }
+  return continueAsNew<typeof adjustmentSimulation>({ ...input, after, persons, backPayFen: backPay.toString() });
+}
