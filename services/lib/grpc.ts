@@ -22,6 +22,11 @@ export interface CallContext {
   signal: AbortSignal;
   /** The caller's deadline (ms since the epoch), Infinity when none: calls onwards inherit it. */
   deadline: number;
+  /**
+   * The caller's own bearer token, verified: only to forward where a decision must be the person's
+   * own (an approver's approval through another service, clients.ts `bearer`); never stored.
+   */
+  bearer?: string;
 }
 
 export type ReqOf<M> = M extends { requestDeserialize: (b: Buffer) => infer R } ? R : never;
@@ -270,6 +275,8 @@ function wrap<D>(binding: ServiceBinding<D>, deps: RuntimeDeps): grpc.UntypedSer
       const caller = await identify(call as grpc.ServerUnaryCall<unknown, unknown>, deps);
       authorize(caller, policy, rpc, delegations);
       ctx.caller = caller;
+      const token = bearer(call.metadata);
+      if (token) ctx.bearer = token;
       return ctx;
     };
     const observe = (started: bigint, code: grpc.status) =>

@@ -18,6 +18,7 @@ import { devToken } from '../../services/lib/dev-issuer';
 import { startService, type RunningService, type ServiceModule } from '../../services/lib/runtime';
 import { personsModule } from '../../services/persons/index';
 import { settlementModule } from '../../services/settlement/index';
+import { adjustmentModule } from '../../services/adjustment/index';
 import { standardsModule } from '../../services/standards/index';
 import { freshDatabase, serviceEnv, token, topicPrefix } from '../support/env';
 import { encodeMessages, freeze, remember, tailBytes, type Case, type Corpus, type TokenChoice } from './generate';
@@ -46,6 +47,10 @@ const MODULES: {
     },
   },
   { module: settlementModule, env: (s) => ({ YOUFU_PERSONS_ADDR: `127.0.0.1:${s.get('persons')!.grpcPort}`, YOUFU_STATEMENT_CRON: '' }) },
+  {
+    module: adjustmentModule,
+    env: (s) => ({ YOUFU_STANDARDS_ADDR: `127.0.0.1:${s.get('standards')!.grpcPort}`, YOUFU_PERSONS_ADDR: `127.0.0.1:${s.get('persons')!.grpcPort}` }),
+  },
 ];
 
 export interface FuzzedService {

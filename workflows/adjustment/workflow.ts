@@ -1,4 +1,6 @@
-import { continueAsNew, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, executeChild, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { createAdjustmentActivities } from '../../services/adjustment/activities';
+import { simulationWorkflowId } from '../../services/adjustment/domain/ids';
 import type { createPersonsActivities } from '../../services/persons/activities';
 
 /**
@@ -62,4 +64,45 @@ export async function adjustmentSimulation(input: SimulationInput): Promise<Simu
     }
   }
   return continueAsNew<typeof adjustmentSimulation>({ ...input, after, persons, backPayFen: backPay.toString() });
+}
+
+export interface AdjustmentInput {
+  /** This attempt (runs.id): the simulation's rows in persons are kept under it. */
+  attemptId: string;
+  /** The workflow id, `adjustment:{year}:{national|region code}`. */
+  runId: string;
+  versionId: string;
+  effectiveFrom: string;
+  payrollMonth: string;
+  regionCode: string;
+  personsQueue: string;
+  /** The adjustment service's activity queue (`adjustment`). */
+  adjustmentQueue: string;
+}
+
+/** The approver's decision, signalled by ApproveAdjustment / RejectAdjustment once they did their part. */
+export const decided = defineSignal<[{ approved: boolean }]>('decided');
+
+/**
+ * One annual adjustment run (workflow id `adjustment:{year}:{region}`): the impact simulation (a
+ * child workflow paging through persons), the totals recorded by the adjustment service, then the
+ * wait for the approver. ApproveAdjustment approves and publishes the standards version with the
+ * approver's own token and signals `decided`; RejectAdjustment discards the draft. The apply phase
+ * (back pay written in persons) is the next step to build.
+ */
+export async function annualAdjustment(input: AdjustmentInput): Promise<{ approved: boolean }> {
+  const { recordSimulated } = proxyActivities<ReturnType<typeof createAdjustmentActivities>>({
+    taskQueue: input.adjustmentQueue,
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+  let decision: { approved: boolean } | undefined;
+  setHandler(decided, (d) => void (decision ??= d));
+  await executeChild(adjustmentSimulation, {
+    workflowId: simulationWorkflowId(input.runId, input.attemptId),
+    args: [{ runId: input.attemptId, candidateVersionId: input.versionId, effectiveFrom: input.effectiveFrom, payrollMonth: input.payrollMonth, regionCode: input.regionCode, personsQueue: input.personsQueue }],
+  });
+  await recordSimulated(input.attemptId);
+  await condition(() => decision !== undefined);
+  return decision!;
 }

@@ -1,0 +1,27 @@
+/** The adjustment service's activities (task queue `adjustment`), for workflows/adjustment. */
+import type { EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
+import type { ServiceClient } from '../lib/clients';
+import type { Pool } from '../lib/db';
+import * as store from './store';
+
+export function createAdjustmentActivities(d: { pool: Pool; persons: ServiceClient<typeof EntitledPersonServiceService> }) {
+  return {
+    /** Records the simulation's totals (from persons' ListAdjustmentImpact) and waits for the approver. Idempotent. */
+    async recordSimulated(attemptId: string): Promise<void> {
+      const r = await d.persons.listAdjustmentImpact({ runId: attemptId, page: { pageSize: 1, pageToken: '' } });
+      const t = r.total;
+      const fen = (m: { fen: bigint } | undefined) => (m?.fen ?? 0n).toString();
+      await store.setPhase(d.pool, attemptId, 'AWAITING_APPROVAL', {
+        from: 'SIMULATING',
+        personsDone: t?.persons ?? 0n,
+        totals: {
+          persons: String(t?.persons ?? 0n),
+          personsAffected: String(t?.personsAffected ?? 0n),
+          backPay: fen(t?.backPay),
+          monthlyChange: fen(t?.monthlyChange),
+          budgetToDecember: fen(t?.budgetToDecember),
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,7 @@
+/** Business keys of adjustment runs (workflows/README.md): pure, shared by the service and its workflow. */
+
+/** `adjustment:{year}:national` or `adjustment:{year}:{region code}`. */
+export const runIdOf = (year: number, level: 'NATIONAL' | 'LOCAL', regionCode: string) => `adjustment:${year}:${level === 'NATIONAL' ? 'national' : regionCode}`;
+
+/** The simulation child of a run's attempt. */
+export const simulationWorkflowId = (runId: string, attemptId: string) => `${runId}:simulation:${attemptId}`;

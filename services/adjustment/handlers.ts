@@ -1,0 +1,221 @@
+/** gRPC handlers of youfu.adjustment.v1.AnnualAdjustmentService. */
+import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { AnnualAdjustmentServiceService, Phase, type Adjustment } from '../../protos/gen/youfu/adjustment/v1/adjustment';
+import { StandardLevel, VersionStatus, SubsidyStandardServiceService, type StandardVersion } from '../../protos/gen/youfu/standards/v1/standards';
+import { assertNotOwnProposal, effective, policies } from '../lib/auth';
+import { fromParts } from '../lib/civil';
+import type { ServiceClient } from '../lib/clients';
+import type { Pool } from '../lib/db';
+import { AppError, aborted, failedPrecondition, invalidArgument, notFound, parseInput } from '../lib/errors';
+import { bindService, type CallContext } from '../lib/grpc';
+import { decodeCursor, pageOf, pageRequest } from '../lib/paging';
+import { money, toProtoDate, toProtoMonth, yearMonth } from '../lib/proto';
+import { runIdOf, simulationWorkflowId } from './domain/ids';
+import * as store from './store';
+
+export interface HandlerDeps {
+  pool: Pool;
+  standards: ServiceClient<typeof SubsidyStandardServiceService>;
+  temporal: () => Promise<Client>;
+  workflowsQueue: string;
+  personsQueue: string;
+  activityQueue: string;
+}
+
+const runIdArg = z.string().regex(/^adjustment:\d{4}:(national|\d{6})$/, 'adjustment:{year}:{national|region code}');
+
+const phaseOf = (p: store.Phase) => Phase[`PHASE_${p}`];
+
+function view(r: store.RunRow): Adjustment {
+  const t = r.totals;
+  return {
+    runId: r.run_id,
+    year: r.year,
+    level: StandardLevel[`STANDARD_LEVEL_${r.level}`],
+    regionCode: r.region_code,
+    effectiveFrom: toProtoDate(r.effective_from),
+    payrollMonth: toProtoMonth(r.payroll_month),
+    versionId: r.version_id,
+    simulatedRevision: r.simulated_revision,
+    phase: phaseOf(r.phase),
+    personsDone: r.persons_done,
+    ...(t
+      ? {
+          totals: {
+            persons: BigInt(t.persons),
+            personsAffected: BigInt(t.personsAffected),
+            backPay: money(BigInt(t.backPay)),
+            monthlyChange: money(BigInt(t.monthlyChange)),
+            budgetToDecember: money(BigInt(t.budgetToDecember)),
+          },
+        }
+      : {}),
+    startedBy: r.started_by,
+    decidedBy: r.decided_by ?? '',
+    decisionNote: r.decision_note ?? '',
+    startedAt: r.started_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+const startRequest = z.object({
+  year: z.number().int().min(1949).max(9999),
+  level: z.number().int().refine((l) => l === StandardLevel.STANDARD_LEVEL_NATIONAL || l === StandardLevel.STANDARD_LEVEL_LOCAL, 'NATIONAL or LOCAL'),
+  regionCode: z.string().regex(/^(\d{6})?$/, 'a 6-digit region code, or empty for NATIONAL'),
+  payrollMonth: yearMonth,
+  source: z.discriminatedUnion('$case', [
+    z.object({ $case: z.literal('versionId'), value: z.string().uuid('not a UUID') }),
+    z.object({ $case: z.literal('rows'), value: z.object({ title: z.string().trim().min(1, 'required').max(200), documentNumber: z.string().trim().min(1, 'required').max(200), effectiveFrom: z.unknown(), rows: z.array(z.unknown()).min(1).max(5000) }) }),
+  ], { error: 'required: versionId or rows' }),
+});
+
+export function adjustmentBinding(d: HandlerDeps) {
+  const { pool, standards } = d;
+
+  /** Persons simulated so far, from the running simulation's query (the table has it once simulated). */
+  async function progress(r: store.RunRow): Promise<store.RunRow> {
+    if (r.phase !== 'SIMULATING') return r;
+    try {
+      const p = await (await d.temporal()).workflow.getHandle(simulationWorkflowId(r.run_id, r.id)).query<{ persons: number }>('progress');
+      return { ...r, persons_done: BigInt(p.persons) };
+    } catch {
+      return r;
+    }
+  }
+
+  async function mustRun(runId: string): Promise<store.RunRow> {
+    const r = await store.currentRun(pool, runId);
+    if (!r) throw notFound(`adjustment run ${runId}`, 'ADJUSTMENT_NOT_FOUND');
+    return r;
+  }
+
+  /** A simulated run an approver may decide: waiting, and not started by them. */
+  async function decidable(runId: string, ctx: CallContext): Promise<store.RunRow> {
+    const r = await mustRun(runId);
+    assertNotOwnProposal(ctx.caller, r.started_by);
+    if (r.phase !== 'AWAITING_APPROVAL') throw failedPrecondition('ADJUSTMENT_NOT_AWAITING_APPROVAL', `run ${runId} is ${r.phase}, not AWAITING_APPROVAL`, { phase: r.phase });
+    return r;
+  }
+
+  const signal = async (r: store.RunRow, approved: boolean) => (await d.temporal()).workflow.getHandle(r.run_id).signal('decided', { approved });
+
+  return bindService({
+    definition: AnnualAdjustmentServiceService,
+    policies: {
+      startAdjustment: policies.propose,
+      getAdjustment: policies.read,
+      listAdjustments: policies.read,
+      approveAdjustment: policies.decide,
+      rejectAdjustment: policies.decide,
+    },
+    handlers: {
+      async startAdjustment(req, ctx) {
+        const v = parseInput(startRequest, req);
+        const level = v.level === StandardLevel.STANDARD_LEVEL_NATIONAL ? ('NATIONAL' as const) : ('LOCAL' as const);
+        if ((level === 'NATIONAL') !== (v.regionCode === '')) throw invalidArgument('regionCode', 'empty for NATIONAL, a region code for LOCAL');
+        const runId = runIdOf(v.year, level, v.regionCode);
+        const existing = await store.currentRun(pool, runId);
+        if (existing && existing.phase !== 'REJECTED') return { adjustment: view(await progress(existing)), started: false };
+        const starter = effective(ctx.caller);
+        let version: StandardVersion;
+        if (v.source.$case === 'versionId') {
+          version = (await standards.getVersion({ versionId: v.source.value }, ctx)).version!;
+          if (version.status !== VersionStatus.VERSION_STATUS_DRAFT && version.status !== VersionStatus.VERSION_STATUS_APPROVED) {
+            throw failedPrecondition('VERSION_NOT_A_CANDIDATE', `version ${version.id} is not a DRAFT or APPROVED version`);
+          }
+        } else {
+          // The draft is the starter's: made by this service acting for them (standards' delegation).
+          const actor = { subject: starter.subject, role: starter.role };
+          const created = await standards.createDraft(
+            { title: v.source.value.title, documentNumber: v.source.value.documentNumber, source: `adjustment ${runId}`, level: v.level, regionCode: v.regionCode, effectiveFrom: req.source?.$case === 'rows' ? req.source.value.effectiveFrom : undefined, baseVersionId: '' },
+            ctx,
+            { actor },
+          );
+          version = (await standards.upsertDraftRows({ versionId: created.version!.id, expectedRevision: created.version!.revision, rows: req.source?.$case === 'rows' ? req.source.value.rows : [] }, ctx, { actor })).version!;
+        }
+        const from = version.effectiveFrom!;
+        if (version.level !== v.level || version.regionCode !== v.regionCode || from.year !== v.year) {
+          throw failedPrecondition('VERSION_OF_ANOTHER_RUN', `version ${version.id} is not a ${level} version of ${v.regionCode || 'the nation'} effective in ${v.year}`);
+        }
+        const effectiveFrom = fromParts(from.year, from.month, from.day);
+        if (v.payrollMonth < effectiveFrom.slice(0, 7)) throw invalidArgument('payrollMonth', `before the effective month ${effectiveFrom.slice(0, 7)}`);
+        const row = await store.insertRun(pool, {
+          id: randomUUID(),
+          run_id: runId,
+          year: v.year,
+          level,
+          region_code: v.regionCode,
+          effective_from: effectiveFrom,
+          payroll_month: v.payrollMonth,
+          version_id: version.id,
+          simulated_revision: version.revision,
+          started_by: starter.subject,
+        });
+        if (!row) return { adjustment: view((await store.currentRun(pool, runId))!), started: false }; // a concurrent start won
+        await (await d.temporal()).workflow.start('annualAdjustment', {
+          taskQueue: d.workflowsQueue,
+          workflowId: runId,
+          workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+          args: [
+            { attemptId: row.id, runId, versionId: version.id, effectiveFrom, payrollMonth: v.payrollMonth, regionCode: v.regionCode, personsQueue: d.personsQueue, adjustmentQueue: d.activityQueue },
+          ],
+        });
+        return { adjustment: view(row), started: true };
+      },
+
+      async getAdjustment(req) {
+        const { runId } = parseInput(z.object({ runId: runIdArg }), req);
+        return { adjustment: view(await progress(await mustRun(runId))) };
+      },
+
+      async listAdjustments(req) {
+        const { page } = parseInput(z.object({ page: pageRequest }), req);
+        const after = decodeCursor(z.object({ seq: z.string().regex(/^\d{1,19}$/) }), page.token);
+        const rows = await store.listRuns(pool, after?.seq ?? null, page.size + 1);
+        const { items, nextPageToken } = pageOf(rows, page.size, (last) => ({ seq: last.seq.toString() }));
+        return { adjustments: items.map(view), page: { nextPageToken } };
+      },
+
+      async approveAdjustment(req, ctx) {
+        const v = parseInput(z.object({ runId: runIdArg, payrollMonth: yearMonth, note: z.string().max(2000) }), req);
+        const r = await decidable(v.runId, ctx);
+        if (v.payrollMonth !== r.payroll_month) throw failedPrecondition('PAYROLL_MONTH_CHANGED', `the run was simulated for payroll ${r.payroll_month}; start a new simulation for ${v.payrollMonth}`);
+        // The approver's own decision in standards: their token, never `act`.
+        const asApprover = { bearer: ctx.bearer! };
+        let version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
+        if (version.status === VersionStatus.VERSION_STATUS_DRAFT) {
+          try {
+            version = (await standards.approveVersion({ versionId: r.version_id, expectedRevision: r.simulated_revision }, ctx, asApprover)).version!;
+          } catch (err) {
+            if (err instanceof AppError && err.reason === 'STALE_REVISION') throw aborted('SIMULATION_STALE', `the draft changed after the simulation (revision ${r.simulated_revision}); start the run again to simulate it`);
+            throw err;
+          }
+        } else if (version.status === VersionStatus.VERSION_STATUS_APPROVED && version.revision !== r.simulated_revision) {
+          throw aborted('SIMULATION_STALE', 'the version changed after the simulation');
+        }
+        if (version.status !== VersionStatus.VERSION_STATUS_PUBLISHED) {
+          version = (await standards.publishVersion({ versionId: r.version_id, expectedRevision: version.revision }, ctx, asApprover)).version!;
+        }
+        const done = await store.setPhase(pool, r.id, 'PUBLISHED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.note });
+        await signal(r, true);
+        return { adjustment: view(done ?? (await mustRun(v.runId))) };
+      },
+
+      async rejectAdjustment(req, ctx) {
+        const v = parseInput(z.object({ runId: runIdArg, reason: z.string().trim().min(1, 'required').max(2000) }), req);
+        const r = await decidable(v.runId, ctx);
+        const version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
+        if (version.status === VersionStatus.VERSION_STATUS_DRAFT || version.status === VersionStatus.VERSION_STATUS_APPROVED) {
+          await standards.discardDraft({ versionId: r.version_id, expectedRevision: version.revision, reason: `adjustment ${v.runId} rejected: ${v.reason}` }, ctx, { bearer: ctx.bearer! });
+        }
+        const done = await store.setPhase(pool, r.id, 'REJECTED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.reason });
+        await signal(r, false);
+        return { adjustment: view(done ?? (await mustRun(v.runId))) };
+      },
+    },
+  });
+}
+
+

@@ -1,0 +1,4 @@
+import { runMain } from '../lib/runtime';
+import { adjustmentModule } from './index';
+
+runMain(adjustmentModule);

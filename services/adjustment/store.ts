@@ -1,0 +1,64 @@
+/** The adjustment service's runs table (migrations/0001_adjustment.sql). */
+import type { Queryable } from '../lib/db';
+
+export type Phase = 'SIMULATING' | 'AWAITING_APPROVAL' | 'PUBLISHED' | 'REJECTED';
+
+export interface RunRow {
+  id: string;
+  seq: bigint;
+  run_id: string;
+  year: number;
+  level: 'NATIONAL' | 'LOCAL';
+  region_code: string;
+  effective_from: string;
+  payroll_month: string;
+  version_id: string;
+  simulated_revision: bigint;
+  phase: Phase;
+  persons_done: bigint;
+  totals: TotalsJson | null;
+  started_by: string;
+  decided_by: string | null;
+  decision_note: string | null;
+  started_at: Date;
+  updated_at: Date;
+}
+
+export interface TotalsJson {
+  persons: string;
+  personsAffected: string;
+  backPay: string;
+  monthlyChange: string;
+  budgetToDecember: string;
+}
+
+/** The attempt holding a run id (not rejected), else the latest one. */
+export async function currentRun(q: Queryable, runId: string, forUpdate = false): Promise<RunRow | undefined> {
+  const { rows } = await q.query<RunRow>(`SELECT * FROM runs WHERE run_id = $1 ORDER BY (phase <> 'REJECTED') DESC, seq DESC LIMIT 1${forUpdate ? ' FOR UPDATE' : ''}`, [runId]);
+  return rows[0];
+}
+
+export async function insertRun(q: Queryable, r: Omit<RunRow, 'seq' | 'phase' | 'persons_done' | 'totals' | 'decided_by' | 'decision_note' | 'started_at' | 'updated_at'>): Promise<RunRow | undefined> {
+  const { rows } = await q.query<RunRow>(
+    `INSERT INTO runs (id, run_id, year, level, region_code, effective_from, payroll_month, version_id, simulated_revision, phase, started_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'SIMULATING', $10)
+     ON CONFLICT (run_id) WHERE phase <> 'REJECTED' DO NOTHING RETURNING *`,
+    [r.id, r.run_id, r.year, r.level, r.region_code, r.effective_from, r.payroll_month, r.version_id, r.simulated_revision, r.started_by],
+  );
+  return rows[0];
+}
+
+export async function setPhase(q: Queryable, id: string, phase: Phase, o: { from: Phase; totals?: TotalsJson; personsDone?: bigint; decidedBy?: string; note?: string }): Promise<RunRow | undefined> {
+  const { rows } = await q.query<RunRow>(
+    `UPDATE runs SET phase = $2, totals = coalesce($4::jsonb, totals), persons_done = coalesce($5, persons_done),
+            decided_by = coalesce($6, decided_by), decision_note = coalesce($7, decision_note), updated_at = clock_timestamp()
+      WHERE id = $1 AND phase = $3 RETURNING *`,
+    [id, phase, o.from, o.totals ? JSON.stringify(o.totals) : null, o.personsDone ?? null, o.decidedBy ?? null, o.note ?? null],
+  );
+  return rows[0];
+}
+
+export async function listRuns(q: Queryable, afterSeq: string | null, limit: number): Promise<RunRow[]> {
+  const { rows } = await q.query<RunRow>('SELECT * FROM runs WHERE ($1::int8 IS NULL OR seq < $1) ORDER BY seq DESC LIMIT $2', [afterSeq, limit]);
+  return rows;
+}

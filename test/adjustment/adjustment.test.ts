@@ -1,0 +1,131 @@
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnnualAdjustmentServiceService, Phase } from '../../protos/gen/youfu/adjustment/v1/adjustment';
+import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
+import { RowComponent, StandardLevel, SubsidyStandardServiceService, VersionStatus } from '../../protos/gen/youfu/standards/v1/standards';
+import { adjustmentModule } from '../../services/adjustment/index';
+import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
+import { startService, type RunningService } from '../../services/lib/runtime';
+import { seedFileVersions } from '../../services/standards/seed';
+import { rowToProto } from '../../services/standards/wire';
+import { startWorkflowsWorker } from '../../workflows/worker';
+import { idGenerator, movableClock, pbDate, registration, startStack, survivor, type Stack } from '../persons/support';
+import { eventually, serviceEnv, token, uniqueId } from '../support/env';
+import { failure } from '../support/grpc';
+
+/** A year's adjustment through AnnualAdjustmentService: start → simulation → approval (publication) or rejection (discard). */
+describe('annual adjustment runs', () => {
+  const { clock, set } = movableClock('2022-07-15');
+  let stack: Stack;
+  let svc: RunningService;
+  let client: UnaryClient<typeof AnnualAdjustmentServiceService>;
+  let standards: UnaryClient<typeof SubsidyStandardServiceService>;
+  let worker: { stop(): Promise<void> };
+  const personsQueue = uniqueId('persons');
+  const workflowsQueue = uniqueId('workflows-adjustment');
+  const gen = idGenerator(5151);
+  let clerk: string;
+  let approver: string;
+
+  const phase = async (runId: string, want: Phase) =>
+    eventually(async () => {
+      const { adjustment } = await client.getAdjustment({ runId }, clerk);
+      return adjustment!.phase === want ? adjustment! : undefined;
+    }, 60_000, `run ${runId} ${Phase[want]}`);
+
+  beforeAll(async () => {
+    stack = await startStack('adjustment', clock, { YOUFU_ACTIVITY_QUEUE: personsQueue }, { YOUFU_STANDARDS_SEED_UNTIL: '2021-12-31' });
+    const env = serviceEnv(stack.db.adminUrl, stack.prefix, {
+      YOUFU_STANDARDS_ADDR: `127.0.0.1:${stack.standards.grpcPort}`,
+      YOUFU_PERSONS_ADDR: stack.address,
+      YOUFU_WORKFLOWS_QUEUE: workflowsQueue,
+      YOUFU_PERSONS_QUEUE: personsQueue,
+      YOUFU_ACTIVITY_QUEUE: uniqueId('adjustment'),
+    });
+    svc = await startService(adjustmentModule, { env, clock });
+    worker = await startWorkflowsWorker({ taskQueue: workflowsQueue, env, clock });
+    client = createUnaryClient(AnnualAdjustmentServiceService, `127.0.0.1:${svc.grpcPort}`);
+    standards = createUnaryClient(SubsidyStandardServiceService, `127.0.0.1:${stack.standards.grpcPort}`);
+    [clerk, approver] = await Promise.all([token('clerk', 'li'), token('approver', 'wang')]);
+    for (let i = 0; i < 3; i++) {
+      const p = await stack.client.proposeRegistration({ person: registration(gen(), { approvalDate: pbDate('2021-09-01'), identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-09-01') }] }) }, clerk);
+      await stack.client.approveChange({ changeId: p.change!.changeId, note: '' }, approver);
+    }
+    set('2022-09-20');
+  }, 120_000);
+  afterAll(async () => {
+    client?.close();
+    standards?.close();
+    await worker?.stop();
+    await svc?.stop();
+    await stack?.stop();
+  });
+
+  it('drafts the new rows for the clerk, simulates, and publishes them on the approver’s own approval', async () => {
+    const rows = seedFileVersions().find((v) => v.effectiveFrom === '2022-08-01')!.rows.map(rowToProto);
+    const start = {
+      year: 2022,
+      level: StandardLevel.STANDARD_LEVEL_NATIONAL,
+      regionCode: '',
+      payrollMonth: { year: 2022, month: 10 },
+      source: { $case: 'rows' as const, value: { title: '2022 national standards', documentNumber: '退役军人部发〔2022〕68号', effectiveFrom: pbDate('2022-08-01'), rows } },
+    };
+    const started = await client.startAdjustment(start, clerk);
+    expect(started).toMatchObject({ started: true, adjustment: { runId: 'adjustment:2022:national', startedBy: 'li' } });
+    const again = await client.startAdjustment(start, clerk);
+    expect(again).toMatchObject({ started: false, adjustment: { versionId: started.adjustment!.versionId } });
+    const draft = (await standards.getVersion({ versionId: started.adjustment!.versionId }, clerk)).version!;
+    expect(draft).toMatchObject({ status: VersionStatus.VERSION_STATUS_DRAFT, createdBy: 'li', rowCount: 47 });
+
+    const simulated = await phase('adjustment:2022:national', Phase.PHASE_AWAITING_APPROVAL);
+    expect(simulated.personsDone).toBe(3n);
+    expect(simulated.totals).toMatchObject({ persons: 3n, personsAffected: 3n });
+    expect(simulated.totals!.backPay!.fen).toBeGreaterThan(0n);
+
+    expect(await failure(client.approveAdjustment({ runId: 'adjustment:2022:national', payrollMonth: { year: 2022, month: 10 }, note: '' }, await token('approver', 'li')))).toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      reason: 'OWN_PROPOSAL',
+    });
+    expect(await failure(client.approveAdjustment({ runId: 'adjustment:2022:national', payrollMonth: { year: 2022, month: 11 }, note: '' }, approver))).toMatchObject({ reason: 'PAYROLL_MONTH_CHANGED' });
+    const approved = await client.approveAdjustment({ runId: 'adjustment:2022:national', payrollMonth: { year: 2022, month: 10 }, note: 'notice 68' }, approver);
+    expect(approved.adjustment).toMatchObject({ phase: Phase.PHASE_PUBLISHED, decidedBy: 'wang' });
+    const published = (await standards.getVersion({ versionId: started.adjustment!.versionId }, clerk)).version!;
+    expect(published).toMatchObject({ status: VersionStatus.VERSION_STATUS_PUBLISHED, approvedBy: 'wang', publishedBy: 'wang' });
+    expect(await failure(client.approveAdjustment({ runId: 'adjustment:2022:national', payrollMonth: { year: 2022, month: 10 }, note: '' }, approver))).toMatchObject({
+      reason: 'ADJUSTMENT_NOT_AWAITING_APPROVAL',
+    });
+  });
+
+  it('refuses an approval of a draft edited after the simulation, and a rejection discards the draft; then a new run may start', async () => {
+    const martyr = (fen: bigint) => ({ key: { category: Category.CATEGORY_MARTYR_SURVIVOR, cause: 0, disabilityGrade: 0, enlistmentPeriod: 0, component: RowComponent.ROW_COMPONENT_PERIODIC_BENEFIT }, rule: { $case: 'annualAmount' as const, value: { fen } } });
+    const start = {
+      year: 2022,
+      level: StandardLevel.STANDARD_LEVEL_LOCAL,
+      regionCode: '440100',
+      payrollMonth: { year: 2022, month: 10 },
+      source: { $case: 'rows' as const, value: { title: 'Guangzhou top-up 2022', documentNumber: '穗退役军人〔2022〕9号', effectiveFrom: pbDate('2022-08-01'), rows: [martyr(120_000n)] } },
+    };
+    const runId = 'adjustment:2022:440100';
+    const started = await client.startAdjustment(start, clerk);
+    await phase(runId, Phase.PHASE_AWAITING_APPROVAL);
+    // The clerk edits the draft after it was costed.
+    const v = (await standards.getVersion({ versionId: started.adjustment!.versionId }, clerk)).version!;
+    await standards.upsertDraftRows({ versionId: v.id, expectedRevision: v.revision, rows: [martyr(150_000n)] }, clerk);
+    expect(await failure(client.approveAdjustment({ runId, payrollMonth: { year: 2022, month: 10 }, note: '' }, approver))).toMatchObject({ code: grpc.status.ABORTED, reason: 'SIMULATION_STALE' });
+
+    const rejected = await client.rejectAdjustment({ runId, reason: 'amount under review' }, approver);
+    expect(rejected.adjustment).toMatchObject({ phase: Phase.PHASE_REJECTED, decisionNote: 'amount under review' });
+    expect((await standards.getVersion({ versionId: v.id }, clerk)).version).toMatchObject({ status: VersionStatus.VERSION_STATUS_DISCARDED, discardedBy: 'wang' });
+
+    const restarted = await client.startAdjustment({ ...start, source: { $case: 'rows', value: { ...start.source.value, rows: [martyr(150_000n)] } } }, clerk);
+    expect(restarted.started).toBe(true);
+    expect(restarted.adjustment!.versionId).not.toBe(v.id);
+    await phase(runId, Phase.PHASE_AWAITING_APPROVAL);
+    const { adjustments } = await client.listAdjustments({ page: undefined }, approver);
+    expect(adjustments.map((a) => [a.runId, Phase[a.phase]])).toEqual([
+      [runId, 'PHASE_AWAITING_APPROVAL'],
+      [runId, 'PHASE_REJECTED'],
+      ['adjustment:2022:national', 'PHASE_PUBLISHED'],
+    ]);
+  });
+});
