@@ -24,6 +24,9 @@ export interface HandlerDeps {
   activityQueue: string;
 }
 
+/** Pausing, resuming and cancelling are for the staff who run adjustments. */
+const staffControl = [...policies.propose, ...policies.decide];
+
 const runIdArg = z.string().regex(/^adjustment:\d{4}:(national|\d{6})$/, 'adjustment:{year}:{national|region code}');
 
 const phaseOf = (p: store.Phase) => Phase[`PHASE_${p}`];
@@ -57,6 +60,7 @@ function view(r: store.RunRow): Adjustment {
     decisionNote: r.decision_note ?? '',
     startedAt: r.started_at,
     updatedAt: r.updated_at,
+    paused: r.paused,
   };
 }
 
@@ -101,6 +105,14 @@ export function adjustmentBinding(d: HandlerDeps) {
 
   const signal = async (r: store.RunRow, approved: boolean) => (await d.temporal()).workflow.getHandle(r.run_id).signal('decided', { approved });
 
+  /** Pauses or resumes the paging of a run (while it simulates; recorded either way). */
+  async function hold(runId: string, paused: boolean): Promise<store.RunRow> {
+    const r = await mustRun(runId);
+    if (r.phase !== 'SIMULATING' && r.phase !== 'AWAITING_APPROVAL') throw failedPrecondition('ADJUSTMENT_ENDED', `run ${runId} is ${r.phase}`);
+    if (r.phase === 'SIMULATING') await (await d.temporal()).workflow.getHandle(simulationWorkflowId(r.run_id, r.id)).signal('paused', paused);
+    return (await store.setPaused(pool, r.id, paused))!;
+  }
+
   return bindService({
     definition: AnnualAdjustmentServiceService,
     policies: {
@@ -109,6 +121,9 @@ export function adjustmentBinding(d: HandlerDeps) {
       listAdjustments: policies.read,
       approveAdjustment: policies.decide,
       rejectAdjustment: policies.decide,
+      pauseAdjustment: staffControl,
+      resumeAdjustment: staffControl,
+      cancelAdjustment: staffControl,
     },
     handlers: {
       async startAdjustment(req, ctx) {
@@ -152,6 +167,7 @@ export function adjustmentBinding(d: HandlerDeps) {
           version_id: version.id,
           simulated_revision: version.revision,
           started_by: starter.subject,
+          drafted_by_run: v.source.$case === 'rows',
         });
         if (!row) return { adjustment: view((await store.currentRun(pool, runId))!), started: false }; // a concurrent start won
         await (await d.temporal()).workflow.start('annualAdjustment', {
@@ -213,6 +229,31 @@ export function adjustmentBinding(d: HandlerDeps) {
         const done = await store.setPhase(pool, r.id, 'REJECTED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.reason });
         await signal(r, false);
         return { adjustment: view(done ?? (await mustRun(v.runId))) };
+      },
+
+      async pauseAdjustment(req) {
+        return { adjustment: view(await hold(parseInput(z.object({ runId: runIdArg }), req).runId, true)) };
+      },
+
+      async resumeAdjustment(req) {
+        return { adjustment: view(await hold(parseInput(z.object({ runId: runIdArg }), req).runId, false)) };
+      },
+
+      async cancelAdjustment(req, ctx) {
+        const v = parseInput(z.object({ runId: runIdArg, reason: z.string().trim().min(1, 'required').max(2000) }), req);
+        const r = await mustRun(v.runId);
+        if (r.phase === 'PUBLISHED') throw failedPrecondition('ALREADY_PUBLISHED', `run ${v.runId} published its standards version; it can no longer be cancelled`);
+        if (store.ENDED_UNPUBLISHED.includes(r.phase)) throw failedPrecondition('ADJUSTMENT_ENDED', `run ${v.runId} is already ${r.phase}`);
+        if (r.drafted_by_run) {
+          const version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
+          if (version.status === VersionStatus.VERSION_STATUS_DRAFT || version.status === VersionStatus.VERSION_STATUS_APPROVED) {
+            await standards.discardDraft({ versionId: r.version_id, expectedRevision: version.revision, reason: `adjustment ${v.runId} cancelled: ${v.reason}` }, ctx, { bearer: ctx.bearer! });
+          }
+        }
+        const done = await store.setPhase(pool, r.id, 'CANCELLED', { from: r.phase, decidedBy: effective(ctx.caller).subject, note: v.reason });
+        if (!done) throw aborted('PHASE_CHANGED', `run ${v.runId} moved on meanwhile; read it again`);
+        await (await d.temporal()).workflow.getHandle(r.run_id).signal('cancel');
+        return { adjustment: view(done) };
       },
     },
   });

@@ -1,7 +1,9 @@
 /** The adjustment service's runs table (migrations/0001_adjustment.sql). */
 import type { Queryable } from '../lib/db';
 
-export type Phase = 'SIMULATING' | 'AWAITING_APPROVAL' | 'PUBLISHED' | 'REJECTED';
+export type Phase = 'SIMULATING' | 'AWAITING_APPROVAL' | 'PUBLISHED' | 'REJECTED' | 'CANCELLED';
+/** Phases that free the run id for a new attempt. */
+export const ENDED_UNPUBLISHED: readonly Phase[] = ['REJECTED', 'CANCELLED'];
 
 export interface RunRow {
   id: string;
@@ -15,6 +17,8 @@ export interface RunRow {
   version_id: string;
   simulated_revision: bigint;
   phase: Phase;
+  paused: boolean;
+  drafted_by_run: boolean;
   persons_done: bigint;
   totals: TotalsJson | null;
   started_by: string;
@@ -34,16 +38,16 @@ export interface TotalsJson {
 
 /** The attempt holding a run id (not rejected), else the latest one. */
 export async function currentRun(q: Queryable, runId: string, forUpdate = false): Promise<RunRow | undefined> {
-  const { rows } = await q.query<RunRow>(`SELECT * FROM runs WHERE run_id = $1 ORDER BY (phase <> 'REJECTED') DESC, seq DESC LIMIT 1${forUpdate ? ' FOR UPDATE' : ''}`, [runId]);
+  const { rows } = await q.query<RunRow>(`SELECT * FROM runs WHERE run_id = $1 ORDER BY (phase NOT IN ('REJECTED', 'CANCELLED')) DESC, seq DESC LIMIT 1${forUpdate ? ' FOR UPDATE' : ''}`, [runId]);
   return rows[0];
 }
 
-export async function insertRun(q: Queryable, r: Omit<RunRow, 'seq' | 'phase' | 'persons_done' | 'totals' | 'decided_by' | 'decision_note' | 'started_at' | 'updated_at'>): Promise<RunRow | undefined> {
+export async function insertRun(q: Queryable, r: Omit<RunRow, 'seq' | 'phase' | 'paused' | 'persons_done' | 'totals' | 'decided_by' | 'decision_note' | 'started_at' | 'updated_at'>): Promise<RunRow | undefined> {
   const { rows } = await q.query<RunRow>(
-    `INSERT INTO runs (id, run_id, year, level, region_code, effective_from, payroll_month, version_id, simulated_revision, phase, started_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'SIMULATING', $10)
-     ON CONFLICT (run_id) WHERE phase <> 'REJECTED' DO NOTHING RETURNING *`,
-    [r.id, r.run_id, r.year, r.level, r.region_code, r.effective_from, r.payroll_month, r.version_id, r.simulated_revision, r.started_by],
+    `INSERT INTO runs (id, run_id, year, level, region_code, effective_from, payroll_month, version_id, simulated_revision, phase, started_by, drafted_by_run)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'SIMULATING', $10, $11)
+     ON CONFLICT (run_id) WHERE phase NOT IN ('REJECTED', 'CANCELLED') DO NOTHING RETURNING *`,
+    [r.id, r.run_id, r.year, r.level, r.region_code, r.effective_from, r.payroll_month, r.version_id, r.simulated_revision, r.started_by, r.drafted_by_run],
   );
   return rows[0];
 }
@@ -55,6 +59,11 @@ export async function setPhase(q: Queryable, id: string, phase: Phase, o: { from
       WHERE id = $1 AND phase = $3 RETURNING *`,
     [id, phase, o.from, o.totals ? JSON.stringify(o.totals) : null, o.personsDone ?? null, o.decidedBy ?? null, o.note ?? null],
   );
+  return rows[0];
+}
+
+export async function setPaused(q: Queryable, id: string, paused: boolean): Promise<RunRow | undefined> {
+  const { rows } = await q.query<RunRow>('UPDATE runs SET paused = $2, updated_at = clock_timestamp() WHERE id = $1 RETURNING *', [id, paused]);
   return rows[0];
 }
 

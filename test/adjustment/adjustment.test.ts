@@ -12,6 +12,7 @@ import { startWorkflowsWorker } from '../../workflows/worker';
 import { idGenerator, movableClock, pbDate, registration, startStack, survivor, type Stack } from '../persons/support';
 import { eventually, serviceEnv, token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
+import { temporalClient } from '../settlement/support';
 
 /** A year's adjustment through AnnualAdjustmentService: start → simulation → approval (publication) or rejection (discard). */
 describe('annual adjustment runs', () => {
@@ -127,5 +128,43 @@ describe('annual adjustment runs', () => {
       [runId, 'PHASE_REJECTED'],
       ['adjustment:2022:national', 'PHASE_PUBLISHED'],
     ]);
+  });
+  it('pauses and resumes a run, cancels one before publication (discarding its draft), never after', async () => {
+    const martyr = { key: { category: Category.CATEGORY_MARTYR_SURVIVOR, cause: 0, disabilityGrade: 0, enlistmentPeriod: 0, component: RowComponent.ROW_COMPONENT_PERIODIC_BENEFIT }, rule: { $case: 'annualAmount' as const, value: { fen: 90_000n } } };
+    const runId = 'adjustment:2022:440300';
+    const started = await client.startAdjustment(
+      { year: 2022, level: StandardLevel.STANDARD_LEVEL_LOCAL, regionCode: '440300', payrollMonth: { year: 2022, month: 10 }, source: { $case: 'rows', value: { title: 'Shenzhen 2022', documentNumber: '深2022', effectiveFrom: pbDate('2022-08-01'), rows: [martyr] } } },
+      clerk,
+    );
+    await phase(runId, Phase.PHASE_AWAITING_APPROVAL);
+    expect((await client.pauseAdjustment({ runId }, clerk)).adjustment!.paused).toBe(true);
+    expect((await client.resumeAdjustment({ runId }, approver)).adjustment!.paused).toBe(false);
+    const cancelled = await client.cancelAdjustment({ runId, reason: 'notice withdrawn' }, clerk);
+    expect(cancelled.adjustment).toMatchObject({ phase: Phase.PHASE_CANCELLED, decidedBy: 'li' });
+    expect((await standards.getVersion({ versionId: started.adjustment!.versionId }, clerk)).version!.status).toBe(VersionStatus.VERSION_STATUS_DISCARDED);
+    expect(await failure(client.cancelAdjustment({ runId, reason: 'again' }, clerk))).toMatchObject({ reason: 'ADJUSTMENT_ENDED' });
+    expect(await failure(client.cancelAdjustment({ runId: 'adjustment:2022:national', reason: 'too late' }, clerk))).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, reason: 'ALREADY_PUBLISHED' });
+    expect(await failure(client.pauseAdjustment({ runId: 'adjustment:2022:national' }, await token('auditor', 'sun')))).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+  });
+
+  it('holds a paused simulation before its next page and finishes it once resumed', async () => {
+    const temporal = await temporalClient();
+    try {
+      const { version } = await standards.createDraft({ title: 'Foshan 2022', documentNumber: '佛2022', source: 'test', level: StandardLevel.STANDARD_LEVEL_LOCAL, regionCode: '440600', effectiveFrom: pbDate('2022-08-01'), baseVersionId: '' }, clerk);
+      const v = { versionId: version!.id };
+      const runId = `simulation-paused-${uniqueId('x')}`;
+      const handle = await temporal.workflow.start('adjustmentSimulation', {
+        taskQueue: workflowsQueue,
+        workflowId: runId,
+        args: [{ runId, candidateVersionId: v.versionId, effectiveFrom: '2022-08-01', payrollMonth: '2022-10', regionCode: '', personsQueue, paused: true }],
+      });
+      // Its first task has run (the query answers) and it holds: no page simulated, no activity scheduled.
+      expect(await handle.query('progress')).toEqual({ persons: 0, backPayFen: '0', done: false });
+      expect((await handle.fetchHistory()).events!.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+      await handle.signal('paused', false);
+      expect(await handle.result()).toMatchObject({ persons: 3, done: true });
+    } finally {
+      await temporal.connection.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { condition, continueAsNew, defineQuery, defineSignal, executeChild, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
 import type { createAdjustmentActivities } from '../../services/adjustment/activities';
 import { simulationWorkflowId } from '../../services/adjustment/domain/ids';
 import type { createPersonsActivities } from '../../services/persons/activities';
@@ -22,6 +22,7 @@ export interface SimulationInput {
   after?: string;
   persons?: number;
   backPayFen?: string;
+  paused?: boolean;
 }
 
 export interface SimulationProgress {
@@ -31,6 +32,8 @@ export interface SimulationProgress {
 }
 
 export const simulationProgress = defineQuery<SimulationProgress>('progress');
+/** Pauses (true) or resumes (false) the paging after the page under way. */
+export const paused = defineSignal<[boolean]>('paused');
 
 const PAGES_PER_RUN = 200;
 
@@ -44,8 +47,11 @@ export async function adjustmentSimulation(input: SimulationInput): Promise<Simu
   let backPay = BigInt(input.backPayFen ?? '0');
   let after = input.after ?? '';
   let done = false;
+  let holding = input.paused ?? false;
   setHandler(simulationProgress, () => ({ persons, backPayFen: backPay.toString(), done }));
+  setHandler(paused, (p) => void (holding = p));
   for (let page = 0; page < PAGES_PER_RUN; page++) {
+    await condition(() => !holding);
     const r = await simulateAdjustmentPage({
       runId: input.runId,
       candidateVersionId: input.candidateVersionId,
@@ -63,7 +69,7 @@ export async function adjustmentSimulation(input: SimulationInput): Promise<Simu
       return { persons, backPayFen: backPay.toString(), done };
     }
   }
-  return continueAsNew<typeof adjustmentSimulation>({ ...input, after, persons, backPayFen: backPay.toString() });
+  return continueAsNew<typeof adjustmentSimulation>({ ...input, after, persons, backPayFen: backPay.toString(), paused: holding });
 }
 
 export interface AdjustmentInput {
@@ -82,6 +88,8 @@ export interface AdjustmentInput {
 
 /** The approver's decision, signalled by ApproveAdjustment / RejectAdjustment once they did their part. */
 export const decided = defineSignal<[{ approved: boolean }]>('decided');
+/** CancelAdjustment, once it discarded the draft: the run ends. */
+export const cancel = defineSignal('cancel');
 
 /**
  * One annual adjustment run (workflow id `adjustment:{year}:{region}`): the impact simulation (a
@@ -90,19 +98,25 @@ export const decided = defineSignal<[{ approved: boolean }]>('decided');
  * approver's own token and signals `decided`; RejectAdjustment discards the draft. The apply phase
  * (back pay written in persons) is the next step to build.
  */
-export async function annualAdjustment(input: AdjustmentInput): Promise<{ approved: boolean }> {
+export async function annualAdjustment(input: AdjustmentInput): Promise<{ approved: boolean; cancelled?: boolean }> {
   const { recordSimulated } = proxyActivities<ReturnType<typeof createAdjustmentActivities>>({
     taskQueue: input.adjustmentQueue,
     startToCloseTimeout: '1 minute',
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
   let decision: { approved: boolean } | undefined;
+  let cancelled = false;
   setHandler(decided, (d) => void (decision ??= d));
-  await executeChild(adjustmentSimulation, {
+  setHandler(cancel, () => void (cancelled = true));
+  const simulation = await startChild(adjustmentSimulation, {
     workflowId: simulationWorkflowId(input.runId, input.attemptId),
     args: [{ runId: input.attemptId, candidateVersionId: input.versionId, effectiveFrom: input.effectiveFrom, payrollMonth: input.payrollMonth, regionCode: input.regionCode, personsQueue: input.personsQueue }],
   });
+  let simulated = false;
+  void simulation.result().then(() => void (simulated = true));
+  await condition(() => simulated || cancelled);
+  if (cancelled) return { approved: false, cancelled: true }; // the child is cancelled with its parent (ParentClosePolicy)
   await recordSimulated(input.attemptId);
-  await condition(() => decision !== undefined);
-  return decision!;
+  await condition(() => decision !== undefined || cancelled);
+  return cancelled && !decision ? { approved: false, cancelled: true } : decision!;
 }

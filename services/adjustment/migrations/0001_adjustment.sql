@@ -1,7 +1,7 @@
 -- Up Migration
 
 -- Adjustment runs: one attempt per row; `run_id` (the workflow id adjustment:{year}:{region}) is held by
--- at most one attempt not rejected, so after a rejection a new run of the same year may start.
+-- at most one attempt not rejected or cancelled, so after either a new run of the same year may start.
 CREATE TABLE runs (
   id                 uuid PRIMARY KEY,
   seq                bigserial UNIQUE,
@@ -14,7 +14,10 @@ CREATE TABLE runs (
   version_id         uuid NOT NULL,
   -- The draft's revision the simulation costed: an approval of another revision is SIMULATION_STALE.
   simulated_revision bigint NOT NULL,
-  phase              text NOT NULL CHECK (phase IN ('SIMULATING', 'AWAITING_APPROVAL', 'PUBLISHED', 'REJECTED')),
+  phase              text NOT NULL CHECK (phase IN ('SIMULATING', 'AWAITING_APPROVAL', 'PUBLISHED', 'REJECTED', 'CANCELLED')),
+  paused             boolean NOT NULL DEFAULT false,
+  -- Whether this service made the draft (a cancellation discards only what the run made).
+  drafted_by_run     boolean NOT NULL DEFAULT false,
   persons_done       bigint NOT NULL DEFAULT 0,
   -- ImpactTotals as JSON (fen as strings), once simulated.
   totals             jsonb,
@@ -24,7 +27,7 @@ CREATE TABLE runs (
   started_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
   updated_at         timestamptz NOT NULL DEFAULT clock_timestamp()
 );
-CREATE UNIQUE INDEX runs_open ON runs (run_id) WHERE phase <> 'REJECTED';
+CREATE UNIQUE INDEX runs_open ON runs (run_id) WHERE phase NOT IN ('REJECTED', 'CANCELLED');
 
 -- Down Migration
 DROP TABLE runs;
