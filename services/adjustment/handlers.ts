@@ -61,6 +61,8 @@ function view(r: store.RunRow): Adjustment {
     startedAt: r.started_at,
     updatedAt: r.updated_at,
     paused: r.paused,
+    attemptId: r.id,
+    personsTotal: r.persons_total ?? (t ? BigInt(t.persons) : 0n),
   };
 }
 
@@ -82,8 +84,8 @@ export function adjustmentBinding(d: HandlerDeps) {
   async function progress(r: store.RunRow): Promise<store.RunRow> {
     if (r.phase !== 'SIMULATING') return r;
     try {
-      const p = await (await d.temporal()).workflow.getHandle(simulationWorkflowId(r.run_id, r.id)).query<{ persons: number }>('progress');
-      return { ...r, persons_done: BigInt(p.persons) };
+      const p = await (await d.temporal()).workflow.getHandle(simulationWorkflowId(r.run_id, r.id)).query<{ persons: number; total?: number }>('progress');
+      return { ...r, persons_done: BigInt(p.persons), ...(p.total !== undefined ? { persons_total: BigInt(p.total) } : {}) };
     } catch {
       return r;
     }

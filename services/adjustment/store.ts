@@ -20,6 +20,8 @@ export interface RunRow {
   paused: boolean;
   drafted_by_run: boolean;
   persons_done: bigint;
+  /** Only while simulating, from the workflow's progress (not stored): then totals.persons. */
+  persons_total?: bigint;
   totals: TotalsJson | null;
   started_by: string;
   decided_by: string | null;

@@ -1,4 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnnualAdjustmentServiceService, Phase } from '../../protos/gen/youfu/adjustment/v1/adjustment';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
@@ -13,6 +17,9 @@ import { idGenerator, movableClock, pbDate, registration, startStack, survivor, 
 import { eventually, serviceEnv, token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
 import { temporalClient } from '../settlement/support';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** A year's adjustment through AnnualAdjustmentService: start → simulation → approval (publication) or rejection (discard). */
 describe('annual adjustment runs', () => {
@@ -166,5 +173,18 @@ describe('annual adjustment runs', () => {
     } finally {
       await temporal.connection.close();
     }
+  });
+  it('is driven by the staff CLI over the same API (status, impact table, a refusal)', async () => {
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', path.join(here, '../../services/adjustment/cli.ts'), ...args], {
+        env: { ...process.env, YOUFU_TOKEN: clerk, YOUFU_ADJUSTMENT_ADDR: `127.0.0.1:${svc.grpcPort}`, YOUFU_PERSONS_ADDR: stack.address },
+      }).then(({ stdout }) => stdout, (e: { stdout: string; stderr: string; code: number }) => ({ code: e.code, stderr: e.stderr }));
+    const status = await cli('status', 'adjustment:2022:national');
+    expect(status).toContain('adjustment:2022:national  PUBLISHED');
+    expect(status).toContain('3 persons, 3 affected');
+    const impact = await cli('impact', 'adjustment:2022:national');
+    expect(impact).toContain('by category');
+    expect(impact).toMatch(/MARTYR_SURVIVOR\s+3\s+3/);
+    expect(await cli('approve', 'adjustment:2022:national', '--payroll', '2022-10')).toMatchObject({ code: 2, stderr: expect.stringContaining('refused: role clerk may not call') });
   });
 });

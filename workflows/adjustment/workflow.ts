@@ -23,12 +23,15 @@ export interface SimulationInput {
   persons?: number;
   backPayFen?: string;
   paused?: boolean;
+  total?: number;
 }
 
 export interface SimulationProgress {
   persons: number;
   backPayFen: string;
   done: boolean;
+  /** Persons of the region (once counted). */
+  total?: number;
 }
 
 export const simulationProgress = defineQuery<SimulationProgress>('progress');
@@ -38,7 +41,7 @@ export const paused = defineSignal<[boolean]>('paused');
 const PAGES_PER_RUN = 200;
 
 export async function adjustmentSimulation(input: SimulationInput): Promise<SimulationProgress> {
-  const { simulateAdjustmentPage } = proxyActivities<ReturnType<typeof createPersonsActivities>>({
+  const { simulateAdjustmentPage, countAdjustmentPersons } = proxyActivities<ReturnType<typeof createPersonsActivities>>({
     taskQueue: input.personsQueue,
     startToCloseTimeout: '5 minutes',
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
@@ -48,10 +51,12 @@ export async function adjustmentSimulation(input: SimulationInput): Promise<Simu
   let after = input.after ?? '';
   let done = false;
   let holding = input.paused ?? false;
-  setHandler(simulationProgress, () => ({ persons, backPayFen: backPay.toString(), done }));
+  let total = input.total ?? -1;
+  setHandler(simulationProgress, () => ({ persons, backPayFen: backPay.toString(), done, ...(total >= 0 ? { total } : {}) }));
   setHandler(paused, (p) => void (holding = p));
   for (let page = 0; page < PAGES_PER_RUN; page++) {
     await condition(() => !holding);
+    if (total < 0) total = await countAdjustmentPersons(input.regionCode);
     const r = await simulateAdjustmentPage({
       runId: input.runId,
       candidateVersionId: input.candidateVersionId,
@@ -66,10 +71,10 @@ export async function adjustmentSimulation(input: SimulationInput): Promise<Simu
     after = r.next;
     if (!after) {
       done = true;
-      return { persons, backPayFen: backPay.toString(), done };
+      return { persons, backPayFen: backPay.toString(), done, total };
     }
   }
-  return continueAsNew<typeof adjustmentSimulation>({ ...input, after, persons, backPayFen: backPay.toString(), paused: holding });
+  return continueAsNew<typeof adjustmentSimulation>({ ...input, after, persons, backPayFen: backPay.toString(), paused: holding, total });
 }
 
 export interface AdjustmentInput {
