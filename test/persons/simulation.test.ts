@@ -84,7 +84,7 @@ describe('adjustment impact simulation (persons activity, run by the adjustment 
     });
     const d = monthly('2022-08-01') - monthly('2021-08-01');
     expect(d).toBeGreaterThan(0n);
-    expect(result).toEqual({ persons: 4, backPayFen: String(4n * d), done: true });
+    expect(result).toEqual({ persons: 4, total: 4, backPayFen: String(4n * d), done: true });
 
     const impact = await stack.client.listAdjustmentImpact({ runId, page: { pageSize: 10, pageToken: '' } }, auditor);
     const of = (id: string) => impact.impacts.find((x) => x.personId === id)!;
