@@ -8,7 +8,7 @@ import { assertNotOwnProposal, effective, policies } from '../lib/auth';
 import { fromParts } from '../lib/civil';
 import type { ServiceClient } from '../lib/clients';
 import type { Pool } from '../lib/db';
-import { AppError, aborted, failedPrecondition, invalidArgument, notFound, parseInput } from '../lib/errors';
+import { AppError, aborted, failedPrecondition, invalidArgument, notFound, parseInput, permissionDenied } from '../lib/errors';
 import { bindService, type CallContext } from '../lib/grpc';
 import { decodeCursor, pageOf, pageRequest } from '../lib/paging';
 import { money, toProtoDate, toProtoMonth, yearMonth } from '../lib/proto';
@@ -22,6 +22,12 @@ export interface HandlerDeps {
   workflowsQueue: string;
   personsQueue: string;
   activityQueue: string;
+}
+
+/** The caller's own token, to forward for a decision that must be theirs (never this service's own). */
+function ownToken(ctx: CallContext): { bearer: string } {
+  if (!ctx.bearer) throw permissionDenied('OWN_TOKEN_REQUIRED', 'this decision is made with your own bearer token');
+  return { bearer: ctx.bearer };
 }
 
 /** Pausing, resuming and cancelling are for the staff who run adjustments. */
@@ -201,7 +207,7 @@ export function adjustmentBinding(d: HandlerDeps) {
         const r = await decidable(v.runId, ctx);
         if (v.payrollMonth !== r.payroll_month) throw failedPrecondition('PAYROLL_MONTH_CHANGED', `the run was simulated for payroll ${r.payroll_month}; start a new simulation for ${v.payrollMonth}`);
         // The approver's own decision in standards: their token, never `act`.
-        const asApprover = { bearer: ctx.bearer! };
+        const asApprover = ownToken(ctx);
         let version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
         if (version.status === VersionStatus.VERSION_STATUS_DRAFT) {
           try {
@@ -226,7 +232,7 @@ export function adjustmentBinding(d: HandlerDeps) {
         const r = await decidable(v.runId, ctx);
         const version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
         if (version.status === VersionStatus.VERSION_STATUS_DRAFT || version.status === VersionStatus.VERSION_STATUS_APPROVED) {
-          await standards.discardDraft({ versionId: r.version_id, expectedRevision: version.revision, reason: `adjustment ${v.runId} rejected: ${v.reason}` }, ctx, { bearer: ctx.bearer! });
+          await standards.discardDraft({ versionId: r.version_id, expectedRevision: version.revision, reason: `adjustment ${v.runId} rejected: ${v.reason}` }, ctx, ownToken(ctx));
         }
         const done = await store.setPhase(pool, r.id, 'REJECTED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.reason });
         await signal(r, false);
@@ -249,7 +255,7 @@ export function adjustmentBinding(d: HandlerDeps) {
         if (r.drafted_by_run) {
           const version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
           if (version.status === VersionStatus.VERSION_STATUS_DRAFT || version.status === VersionStatus.VERSION_STATUS_APPROVED) {
-            await standards.discardDraft({ versionId: r.version_id, expectedRevision: version.revision, reason: `adjustment ${v.runId} cancelled: ${v.reason}` }, ctx, { bearer: ctx.bearer! });
+            await standards.discardDraft({ versionId: r.version_id, expectedRevision: version.revision, reason: `adjustment ${v.runId} cancelled: ${v.reason}` }, ctx, ownToken(ctx));
           }
         }
         const done = await store.setPhase(pool, r.id, 'CANCELLED', { from: r.phase, decidedBy: effective(ctx.caller).subject, note: v.reason });
