@@ -2,10 +2,19 @@
 import type { EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
 import type { ServiceClient } from '../lib/clients';
 import type { Pool } from '../lib/db';
+import { shanghaiDate } from '../lib/civil';
 import * as store from './store';
 
 export function createAdjustmentActivities(d: { pool: Pool; persons: ServiceClient<typeof EntitledPersonServiceService> }) {
   return {
+    /** The yearly schedule's step: the adjustment of `asOf`'s year (Asia/Shanghai) is due — a pending item and AdjustmentDue, once. */
+    async recordAdjustmentDue(asOf: string): Promise<{ year: number; itemId: string; fresh: boolean }> {
+      const at = new Date(asOf);
+      const year = Number(shanghaiDate(at).slice(0, 4));
+      const { item, fresh } = await store.recordDue(d.pool, year, at);
+      return { year, itemId: item.id, fresh };
+    },
+
     /** Records the simulation's totals (from persons' ListAdjustmentImpact) and waits for the approver. Idempotent. */
     async recordSimulated(attemptId: string): Promise<void> {
       const r = await d.persons.listAdjustmentImpact({ runId: attemptId, page: { pageSize: 1, pageToken: '' } });

@@ -132,6 +132,7 @@ export function adjustmentBinding(d: HandlerDeps) {
       pauseAdjustment: staffControl,
       resumeAdjustment: staffControl,
       cancelAdjustment: staffControl,
+      listPendingItems: policies.read,
     },
     handlers: {
       async startAdjustment(req, ctx) {
@@ -178,6 +179,7 @@ export function adjustmentBinding(d: HandlerDeps) {
           drafted_by_run: v.source.$case === 'rows',
         });
         if (!row) return { adjustment: view((await store.currentRun(pool, runId))!), started: false }; // a concurrent start won
+        if (level === 'NATIONAL') await store.resolveDue(pool, v.year, runId);
         await (await d.temporal()).workflow.start('annualAdjustment', {
           taskQueue: d.workflowsQueue,
           workflowId: runId,
@@ -237,6 +239,25 @@ export function adjustmentBinding(d: HandlerDeps) {
         const done = await store.setPhase(pool, r.id, 'REJECTED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.reason });
         await signal(r, false);
         return { adjustment: view(done ?? (await mustRun(v.runId))) };
+      },
+
+      async listPendingItems(req) {
+        const { includeResolved, page } = parseInput(z.object({ includeResolved: z.boolean(), page: pageRequest }), req);
+        const after = decodeCursor(z.object({ seq: z.string().regex(/^\d{1,19}$/) }), page.token);
+        const rows = await store.listPending(pool, includeResolved, after?.seq ?? null, page.size + 1);
+        const { items, nextPageToken } = pageOf(rows, page.size, (last) => ({ seq: last.seq.toString() }));
+        return {
+          items: items.map((i) => ({
+            itemId: i.id,
+            kind: i.kind,
+            subject: i.subject,
+            description: i.description,
+            createdAt: i.created_at,
+            ...(i.resolved_at ? { resolvedAt: i.resolved_at } : {}),
+            resolvedByRun: i.resolved_by_run ?? '',
+          })),
+          page: { nextPageToken },
+        };
       },
 
       async pauseAdjustment(req) {

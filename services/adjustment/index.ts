@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
 import { SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
+import { adjustmentEvents } from '../lib/contracts';
 import type { ServiceModule } from '../lib/runtime';
+import { ensureSchedule } from '../lib/schedules';
 import { createAdjustmentActivities } from './activities';
 import { adjustmentBinding } from './handlers';
 
@@ -16,15 +18,29 @@ const env = {
   YOUFU_WORKFLOWS_QUEUE: z.string().min(1).default('workflows'),
   /** Task queue of the persons service's activities (the simulation's pages). */
   YOUFU_PERSONS_QUEUE: z.string().min(1).default('persons'),
+  /** When the year's adjustment falls due (cron, Asia/Shanghai): 09:00 on 1 August. Empty: no schedule (tests). */
+  YOUFU_ADJUSTMENT_DUE_CRON: z.string().default('0 9 1 8 *'),
 };
+
+/** The schedule of the yearly AdjustmentDue (one per namespace; a test run's is prefixed). */
+export const dueScheduleId = (topicPrefix: string) => `${topicPrefix}adjustment:due`;
 
 /** The annual subsidy adjustment: gRPC AnnualAdjustmentService on port 50055, schema `adjustment` (issue 10). */
 export const adjustmentModule: ServiceModule<typeof env> = {
   name: 'adjustment',
   defaultPort: 50055,
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
+  topics: [adjustmentEvents.topic],
   env,
   async build({ cfg, pool, identity, temporal, activityQueue }) {
+    if (cfg.YOUFU_ADJUSTMENT_DUE_CRON) {
+      await ensureSchedule(await temporal(), {
+        scheduleId: dueScheduleId(cfg.YOUFU_TOPIC_PREFIX),
+        spec: { cronExpressions: [cfg.YOUFU_ADJUSTMENT_DUE_CRON] },
+        action: { workflowType: 'adjustmentDue', taskQueue: cfg.YOUFU_WORKFLOWS_QUEUE, args: [{ adjustmentQueue: activityQueue }] },
+        note: 'the yearly AdjustmentDue and pending item (services/adjustment)',
+      });
+    }
     const standards = identity.client(SubsidyStandardServiceService, cfg.YOUFU_STANDARDS_ADDR);
     const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
     return {

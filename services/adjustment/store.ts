@@ -1,5 +1,8 @@
 /** The adjustment service's runs table (migrations/0001_adjustment.sql). */
-import type { Queryable } from '../lib/db';
+import { randomUUID } from 'node:crypto';
+import { adjustmentEvents } from '../lib/contracts';
+import { withTx, type Pool, type Queryable } from '../lib/db';
+import { enqueue } from '../lib/outbox';
 
 export type Phase = 'SIMULATING' | 'AWAITING_APPROVAL' | 'PUBLISHED' | 'REJECTED' | 'CANCELLED';
 /** Phases that free the run id for a new attempt. */
@@ -71,5 +74,48 @@ export async function setPaused(q: Queryable, id: string, paused: boolean): Prom
 
 export async function listRuns(q: Queryable, afterSeq: string | null, limit: number): Promise<RunRow[]> {
   const { rows } = await q.query<RunRow>('SELECT * FROM runs WHERE ($1::int8 IS NULL OR seq < $1) ORDER BY seq DESC LIMIT $2', [afterSeq, limit]);
+  return rows;
+}
+
+// ---- pending items ----
+
+export interface PendingRow {
+  id: string;
+  seq: bigint;
+  kind: 'ADJUSTMENT_DUE';
+  subject: string;
+  description: string;
+  created_at: Date;
+  resolved_at: Date | null;
+  resolved_by_run: string | null;
+}
+
+/**
+ * Records that the adjustment of `year` is due, with its AdjustmentDue event, once per year (a
+ * re-run of the schedule's workflow changes nothing). Returns the item.
+ */
+export async function recordDue(pool: Pool, year: number, at: Date): Promise<{ item: PendingRow; fresh: boolean }> {
+  return withTx(pool, async (tx) => {
+    const { rows } = await tx.query<PendingRow>(
+      `INSERT INTO pending_items (id, kind, subject, description, created_at) VALUES ($1, 'ADJUSTMENT_DUE', $2, $3, $4)
+       ON CONFLICT (kind, subject) DO NOTHING RETURNING *`,
+      [randomUUID(), String(year), `the ${year} annual subsidy adjustment is due: start a run once the notice arrives`, at],
+    );
+    if (!rows[0]) return { item: (await tx.query<PendingRow>("SELECT * FROM pending_items WHERE kind = 'ADJUSTMENT_DUE' AND subject = $1", [String(year)])).rows[0]!, fresh: false };
+    await enqueue(tx, { topic: adjustmentEvents.topic, aggregateId: `due:${year}`, type: adjustmentEvents.adjustmentDue, data: { year, pendingItemId: rows[0].id, dueAt: at } });
+    return { item: rows[0], fresh: true };
+  });
+}
+
+/** A run of `year` started: its due item is done. */
+export async function resolveDue(q: Queryable, year: number, runId: string): Promise<void> {
+  await q.query("UPDATE pending_items SET resolved_at = clock_timestamp(), resolved_by_run = $2 WHERE kind = 'ADJUSTMENT_DUE' AND subject = $1 AND resolved_at IS NULL", [String(year), runId]);
+}
+
+export async function listPending(q: Queryable, includeResolved: boolean, afterSeq: string | null, limit: number): Promise<PendingRow[]> {
+  const { rows } = await q.query<PendingRow>(
+    'SELECT * FROM pending_items WHERE ($1 OR resolved_at IS NULL) AND ($2::int8 IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3',
+    [includeResolved, afterSeq, limit],
+  );
   return rows;
 }

@@ -3,6 +3,7 @@
  * payload (its protobuf full name). Publishers enqueue with them; consumers import the same
  * declarations instead of naming topics and types again.
  */
+import { AdjustmentDue } from '../../protos/gen/youfu/adjustment/v1/events';
 import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
 import { SettlementReversed, SettlementSettled, StatementClosed } from '../../protos/gen/youfu/settlement/v1/events';
 import { IndexValuePublished, VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
@@ -31,4 +32,10 @@ export const settlementEvents = {
   settlementSettled: eventType('youfu.settlement.v1.SettlementSettled', SettlementSettled),
   settlementReversed: eventType('youfu.settlement.v1.SettlementReversed', SettlementReversed),
   statementClosed: eventType('youfu.settlement.v1.StatementClosed', StatementClosed),
+} as const;
+
+/** `youfu.adjustment.v1`: the annual adjustment (aggregate `due:{year}` for AdjustmentDue). */
+export const adjustmentEvents = {
+  topic: 'youfu.adjustment.v1',
+  adjustmentDue: eventType('youfu.adjustment.v1.AdjustmentDue', AdjustmentDue),
 } as const;

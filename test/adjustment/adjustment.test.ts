@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnnualAdjustmentServiceService, Phase } from '../../protos/gen/youfu/adjustment/v1/adjustment';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { RowComponent, StandardLevel, SubsidyStandardServiceService, VersionStatus } from '../../protos/gen/youfu/standards/v1/standards';
-import { adjustmentModule } from '../../services/adjustment/index';
+import { adjustmentModule, dueScheduleId } from '../../services/adjustment/index';
+import { recordDue } from '../../services/adjustment/store';
+import { shanghaiDate } from '../../services/lib/civil';
 import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
 import { startService, type RunningService } from '../../services/lib/runtime';
 import { seedFileVersions } from '../../services/standards/seed';
@@ -34,6 +36,7 @@ describe('annual adjustment runs', () => {
   const gen = idGenerator(5151);
   let clerk: string;
   let approver: string;
+  let adjustmentQueue: string;
 
   const phase = async (runId: string, want: Phase) =>
     eventually(async () => {
@@ -49,7 +52,10 @@ describe('annual adjustment runs', () => {
       YOUFU_WORKFLOWS_QUEUE: workflowsQueue,
       YOUFU_PERSONS_QUEUE: personsQueue,
       YOUFU_ACTIVITY_QUEUE: uniqueId('adjustment'),
+      // The schedule's id carries the run's topic prefix; afterAll deletes it.
+      YOUFU_ADJUSTMENT_DUE_CRON: '0 9 1 8 *',
     });
+    adjustmentQueue = env.YOUFU_ACTIVITY_QUEUE!;
     svc = await startService(adjustmentModule, { env, clock });
     worker = await startWorkflowsWorker({ taskQueue: workflowsQueue, env, clock });
     client = createUnaryClient(AnnualAdjustmentServiceService, `127.0.0.1:${svc.grpcPort}`);
@@ -62,6 +68,9 @@ describe('annual adjustment runs', () => {
     set('2022-09-20');
   }, 120_000);
   afterAll(async () => {
+    const temporal = await temporalClient();
+    await temporal.schedule.getHandle(dueScheduleId(stack.prefix)).delete().catch(() => undefined);
+    await temporal.connection.close();
     client?.close();
     standards?.close();
     await worker?.stop();
@@ -186,5 +195,33 @@ describe('annual adjustment runs', () => {
     expect(impact).toContain('by category');
     expect(impact).toMatch(/MARTYR_SURVIVOR\s+3\s+3/);
     expect(await cli('approve', 'adjustment:2022:national', '--payroll', '2022-10')).toMatchObject({ code: 2, stderr: expect.stringContaining('refused: role clerk may not call') });
+  });
+  it('records every 1 August that the year is due (schedule, pending item, AdjustmentDue) once; a national run of the year resolves it', async () => {
+    const temporal = await temporalClient();
+    try {
+      const d = await temporal.schedule.getHandle(dueScheduleId(stack.prefix)).describe();
+      expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'adjustmentDue', taskQueue: workflowsQueue });
+      // The schedule's workflow, run directly (its year is the run's start's).
+      const due = () => temporal.workflow.execute('adjustmentDue', { taskQueue: workflowsQueue, workflowId: uniqueId('due'), args: [{ adjustmentQueue }] }) as Promise<{ year: number; fresh: boolean }>;
+      const first = await due();
+      expect(first).toMatchObject({ year: Number(shanghaiDate(new Date()).slice(0, 4)), fresh: true });
+      expect((await due()).fresh).toBe(false);
+      const events = await svc.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE event_type = 'youfu.adjustment.v1.AdjustmentDue' AND aggregate_id = $1", [`due:${first.year}`]);
+      expect(events.rows[0]!.n).toBe(1);
+      const { items } = await client.listPendingItems({ includeResolved: false, page: undefined }, clerk);
+      expect(items).toEqual([expect.objectContaining({ kind: 'ADJUSTMENT_DUE', subject: String(first.year), resolvedByRun: '' })]);
+    } finally {
+      await temporal.connection.close();
+    }
+    // 2023 falls due; its national run resolves the item.
+    await recordDue(svc.pool, 2023, new Date('2023-08-01T01:00:00Z'));
+    const rows = seedFileVersions().find((v) => v.effectiveFrom === '2022-08-01')!.rows.map(rowToProto);
+    await client.startAdjustment(
+      { year: 2023, level: StandardLevel.STANDARD_LEVEL_NATIONAL, regionCode: '', payrollMonth: { year: 2023, month: 10 }, source: { $case: 'rows', value: { title: '2023', documentNumber: '2023', effectiveFrom: pbDate('2023-08-01'), rows } } },
+      clerk,
+    );
+    const all = await client.listPendingItems({ includeResolved: true, page: undefined }, clerk);
+    expect(all.items.find((i) => i.subject === '2023')).toMatchObject({ resolvedByRun: 'adjustment:2023:national' });
+    expect((await client.listPendingItems({ includeResolved: false, page: undefined }, clerk)).items.map((i) => i.subject)).not.toContain('2023');
   });
 });

@@ -49,7 +49,7 @@ const MODULES: {
   { module: settlementModule, env: (s) => ({ YOUFU_PERSONS_ADDR: `127.0.0.1:${s.get('persons')!.grpcPort}`, YOUFU_STATEMENT_CRON: '' }) },
   {
     module: adjustmentModule,
-    env: (s) => ({ YOUFU_STANDARDS_ADDR: `127.0.0.1:${s.get('standards')!.grpcPort}`, YOUFU_PERSONS_ADDR: `127.0.0.1:${s.get('persons')!.grpcPort}` }),
+    env: (s) => ({ YOUFU_STANDARDS_ADDR: `127.0.0.1:${s.get('standards')!.grpcPort}`, YOUFU_PERSONS_ADDR: `127.0.0.1:${s.get('persons')!.grpcPort}`, YOUFU_ADJUSTMENT_DUE_CRON: '' }),
   },
 ];
 

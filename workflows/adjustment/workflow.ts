@@ -1,4 +1,4 @@
-import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { createAdjustmentActivities } from '../../services/adjustment/activities';
 import { simulationWorkflowId } from '../../services/adjustment/domain/ids';
 import type { createPersonsActivities } from '../../services/persons/activities';
@@ -124,4 +124,18 @@ export async function annualAdjustment(input: AdjustmentInput): Promise<{ approv
   await recordSimulated(input.attemptId);
   await condition(() => decision !== undefined || cancelled);
   return cancelled && !decision ? { approved: false, cancelled: true } : decision!;
+}
+
+/**
+ * Every 1 August (the adjustment service's schedule `adjustment:due`): the year's adjustment is due —
+ * a pending item for staff and an AdjustmentDue event, once per year (idempotent).
+ */
+export async function adjustmentDue(input: { adjustmentQueue: string }): Promise<{ year: number; itemId: string; fresh: boolean }> {
+  const { recordAdjustmentDue } = proxyActivities<ReturnType<typeof createAdjustmentActivities>>({
+    taskQueue: input.adjustmentQueue,
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+  // The run's start (a schedule's nominal time), not the activity's.
+  return recordAdjustmentDue(workflowInfo().runStartTime.toISOString());
 }
