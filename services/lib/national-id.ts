@@ -1,4 +1,5 @@
 import { fromParts, isValidDate, type CivilDate } from './civil';
+import { invalidArgument } from './errors';
 
 /** GB 11643-1999 ID rules (18 characters). Pure: no I/O, the caller passes today's date. */
 
@@ -35,6 +36,16 @@ export interface ParsedNationalId {
 export class NationalIdError extends Error {
   constructor(readonly reason: string, message: string) {
     super(message);
+  }
+}
+
+/** An ID number passing `parseNationalId`, normalised, or INVALID_ARGUMENT with its reason on `field`. */
+export function nationalIdArg(raw: string, today: CivilDate, field = 'nationalId'): string {
+  try {
+    return parseNationalId(raw, today).id;
+  } catch (err) {
+    if (err instanceof NationalIdError) throw invalidArgument(field, err.message, err.reason);
+    throw err;
   }
 }
 

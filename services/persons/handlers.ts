@@ -17,7 +17,7 @@ import type { PiiVault } from '../lib/pii';
 import type { ChangeSpec } from './domain/changes';
 import { eligibility } from './domain/eligibility';
 import { sameName } from './domain/names';
-import { NationalIdError, parseNationalId } from '../lib/national-id';
+import { nationalIdArg } from '../lib/national-id';
 import { registrationViolations } from './domain/rules';
 import type { Registration } from './domain/types';
 import { importHistoryFrom, type ImportItem, type PersonsService } from './service';
@@ -128,15 +128,6 @@ function parseChange(req: ProposeChangeRequest, today: CivilDate): ChangeSpec {
     }
     case 'recompute':
       return { kind: 'RECOMPUTE', ...parseInput(z.object({ effectiveDate: civilDate }), c.value, at) };
-  }
-}
-
-function nationalIdArg(raw: string, today: CivilDate, field = 'nationalId'): string {
-  try {
-    return parseNationalId(raw, today).id;
-  } catch (err) {
-    if (err instanceof NationalIdError) throw invalidArgument(field, err.message, err.reason);
-    throw err;
   }
 }
 

@@ -273,11 +273,19 @@ export async function identitiesOf(q: Queryable, personIds: readonly string[]): 
 }
 
 export async function statusEventsOf(q: Queryable, personId: string): Promise<StatusEvent[]> {
-  const r = await q.query<{ status: Status; effective_date: string; reason: string | null; death_cause: StatusEvent['deathCause'] }>(
-    'SELECT status, effective_date, reason, death_cause FROM status_events WHERE person_id = $1 ORDER BY seq',
-    [personId],
+  return (await statusEventsOfMany(q, [personId])).get(personId)!;
+}
+
+/** The status events of several persons (one query), each in recorded order. */
+export async function statusEventsOfMany(q: Queryable, personIds: readonly string[]): Promise<Map<string, StatusEvent[]>> {
+  const out = new Map<string, StatusEvent[]>(personIds.map((id) => [id, []]));
+  if (!personIds.length) return out;
+  const r = await q.query<{ person_id: string; status: Status; effective_date: string; reason: string | null; death_cause: StatusEvent['deathCause'] }>(
+    'SELECT person_id, status, effective_date, reason, death_cause FROM status_events WHERE person_id = ANY($1) ORDER BY seq',
+    [personIds],
   );
-  return r.rows.map((x) => ({ status: x.status, date: x.effective_date, reason: x.reason, deathCause: x.death_cause }));
+  for (const x of r.rows) out.get(x.person_id)?.push({ status: x.status, date: x.effective_date, reason: x.reason, deathCause: x.death_cause });
+  return out;
 }
 
 export async function listPersons(
@@ -397,6 +405,15 @@ export async function periodsOf(q: Queryable, personId: string, includeSupersede
     [personId],
   );
   return r.rows;
+}
+
+/** The current periods of several persons (one query). */
+export async function currentPeriodsOfMany(q: Queryable, personIds: readonly string[]): Promise<Map<string, PeriodRow[]>> {
+  const out = new Map<string, PeriodRow[]>(personIds.map((id) => [id, []]));
+  if (!personIds.length) return out;
+  const r = await q.query<PeriodRow>('SELECT * FROM benefit_periods WHERE person_id = ANY($1) AND superseded_by IS NULL ORDER BY benefit, from_month, recorded_at', [personIds]);
+  for (const p of r.rows) out.get(p.person_id)?.push(p);
+  return out;
 }
 
 const PERIOD_COLUMNS = {

@@ -3,7 +3,7 @@
  * (`settlement`). The workflow passes only the attempt's id: the ID number and name are read here,
  * decrypted, and never enter a workflow history.
  */
-import type { BillAmounts } from './domain/rules';
+import { AMOUNT_FIELDS, type BillAmounts } from './domain/rules';
 import {
   abandonRequest,
   billOf,
@@ -64,11 +64,7 @@ export function createSettlementActivities(d: CoreDeps) {
         return (await decided())!; // decided meanwhile by another execution: its answer stands
       }
       const rule = await ruleFor(d.pool, e.held, bill.visitType, bill.dischargeDate);
-      const amounts = Object.fromEntries(
-        (['totalCost', 'inScopeCost', 'basicInsurance', 'seriousIllnessInsurance', 'largeExpenseSubsidy', 'civilServantSubsidy', 'enterpriseSupplementary', 'otherFunds', 'medicalAssistance', 'hospitalWaiver'] as const).map(
-          (k) => [k, bill[k].toString()],
-        ),
-      ) as AmountsJson;
+      const amounts = Object.fromEntries(AMOUNT_FIELDS.map((k) => [k, bill[k].toString()])) as AmountsJson;
       return { kind: 'eligible', personId: e.personId, masked: e.masked, rule: ruleJson(rule), amounts };
     },
 

@@ -46,17 +46,19 @@ export const normalFingerprint = (fp: string) => fp.replace(/:/g, '').toLowerCas
 export async function admitHospital(q: Queryable, caller: Caller, now: Date): Promise<void> {
   if (caller.role !== 'hospital') return;
   const code = caller.hospital!;
-  const h = await q.query<{ status: string }>('SELECT status FROM hospitals WHERE code = $1', [code]);
-  if (h.rows[0]?.status !== 'ACTIVE') throw hospitalNotDesignated(code);
-  if (caller.certificate) return;
-  const c = await q.query<{ hospital: string; revoked_at: Date | null; expires_at: Date }>(
-    "SELECT hospital, revoked_at, expires_at FROM hospital_credentials WHERE kind = 'token' AND value = $1",
-    [caller.tokenId ?? ''],
+  // One query per call (every hospital RPC passes here): the hospital's status and the token's registration.
+  const { rows } = await q.query<{ status: string; revoked_at: Date | null; expires_at: Date | null; registered: boolean }>(
+    `SELECT h.status, c.revoked_at, c.expires_at, c.id IS NOT NULL AS registered
+       FROM hospitals h LEFT JOIN hospital_credentials c ON c.hospital = h.code AND c.kind = 'token' AND c.value = $2
+      WHERE h.code = $1`,
+    [code, caller.tokenId ?? ''],
   );
-  const cred = c.rows[0];
-  if (!cred || cred.hospital !== code) throw tokenRevoked('this hospital token is not registered (RegisterCredential)');
+  if (rows[0]?.status !== 'ACTIVE') throw hospitalNotDesignated(code);
+  if (caller.certificate) return;
+  const cred = rows[0];
+  if (!cred.registered) throw tokenRevoked('this hospital token is not registered (RegisterCredential)');
   if (cred.revoked_at) throw tokenRevoked('this hospital token was revoked');
-  if (cred.expires_at <= now) throw tokenRevoked('this hospital token’s registration has expired');
+  if (cred.expires_at! <= now) throw tokenRevoked('this hospital token’s registration has expired');
 }
 
 /** The hospital a verified client certificate belongs to, while it is registered, unrevoked and unexpired. */

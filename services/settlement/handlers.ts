@@ -8,6 +8,7 @@ import { parts, type CivilDate } from '../lib/civil';
 import { toJson, withTx } from '../lib/db';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, parseInput } from '../lib/errors';
 import { bindService, type CallContext } from '../lib/grpc';
+import { nationalIdArg } from '../lib/national-id';
 import { decodeCursor, pageOf, pageRequest } from '../lib/paging';
 import { decide, getProposal, listProposals, propose, type Proposal } from '../lib/proposals';
 import { civilDate, money, requiredEnum, toProtoDate, yearMonth } from '../lib/proto';
@@ -299,7 +300,7 @@ export function settlementBinding(d: HandlerDeps) {
         const today = clock.today();
         const v = parseInput(z.object({ hospitalCode: s.hospitalCode, name: z.string().trim().min(1, 'required').max(50), date: civilDate }), req);
         if (v.date > today) throw invalidArgument('date', `after today (${today})`);
-        const id = s.nationalIdArg(req.nationalId, today, 'nationalId');
+        const id = nationalIdArg(req.nationalId, today);
         assertOwnHospital(ctx.caller, v.hospitalCode);
         const e = await eligibilityOf(d, id, v.name, v.date);
         await auditLookup(pool, { hospital: v.hospitalCode, subject: ctx.caller.subject, nationalId: id, date: v.date, answer: e.ok ? 'ELIGIBLE' : e.reason, rpc: 'CheckEligibility' });

@@ -12,10 +12,11 @@ import { toJson } from '../lib/db';
 import { entitlementEnums } from '../lib/entitlement';
 import { AppError, invalidArgument, parseInput, type FieldViolation } from '../lib/errors';
 import { LIMITS } from '../lib/money';
-import { NationalIdError, parseNationalId } from '../lib/national-id';
+import { jsonBigint } from '../lib/settings';
+import { nationalIdArg } from '../lib/national-id';
 import type { PiiVault } from '../lib/pii';
 import { civilDate, enumMap, requiredEnum } from '../lib/proto';
-import { FUNDS, VISITS, paidBefore, type BillAmounts, type Visit } from './domain/rules';
+import { AMOUNT_FIELDS, FUNDS, VISITS, paidBefore, type BillAmounts, type Visit } from './domain/rules';
 
 export const visitEnum = enumMap(VISITS, visitTypeFromJSON, 'VISIT_TYPE_');
 export const hospitalStatusEnum = enumMap(['ACTIVE', 'SUSPENDED'] as const, hospitalStatusFromJSON, 'HOSPITAL_STATUS_');
@@ -31,19 +32,6 @@ const amount = z
   .object({ fen: z.bigint() }, { error: 'required' })
   .transform((m) => m.fen)
   .refine((f) => f >= 0n && f <= LIMITS.annualFen, `must be ≥ 0 and ≤ ${LIMITS.annualFen} fen`);
-
-const AMOUNT_FIELDS = [
-  'totalCost',
-  'inScopeCost',
-  'basicInsurance',
-  'seriousIllnessInsurance',
-  'largeExpenseSubsidy',
-  'civilServantSubsidy',
-  'enterpriseSupplementary',
-  'otherFunds',
-  'medicalAssistance',
-  'hospitalWaiver',
-] as const satisfies readonly (keyof BillAmounts)[];
 
 const billShape = z.object({
   hospitalCode,
@@ -69,16 +57,6 @@ export interface ParsedBill extends BillAmounts {
   nationalId: string;
   name: string;
   items: { itemCode: string; itemName: string; amount: bigint }[];
-}
-
-/** A national ID number passing GB 11643, or INVALID_ARGUMENT with its reason on `field`. */
-export function nationalIdArg(raw: string, today: CivilDate, field: string): string {
-  try {
-    return parseNationalId(raw, today).id;
-  } catch (err) {
-    if (err instanceof NationalIdError) throw invalidArgument(field, err.message, err.reason);
-    throw err;
-  }
 }
 
 /**
@@ -148,7 +126,6 @@ export interface StoredBill extends BillAmounts {
   itemCount: number;
 }
 
-const jsonFen = z.union([z.bigint(), z.string().regex(/^\d{1,19}$/)]).transform((v) => BigInt(v));
 /** Reads a stored bill back (bigints are decimal strings in JSON). */
 export const storedBillSchema = z.object({
   hospitalCode: z.string(),
@@ -157,14 +134,14 @@ export const storedBillSchema = z.object({
   admissionDate: z.string(),
   dischargeDate: z.string(),
   itemCount: z.number().int(),
-  ...Object.fromEntries(AMOUNT_FIELDS.map((f) => [f, jsonFen])),
+  ...Object.fromEntries(AMOUNT_FIELDS.map((f) => [f, jsonBigint])),
 }) as unknown as z.ZodType<StoredBill>;
 
 /** The rule-set value kept in the settings store (settlement.rule.<CATEGORY>.g<grade>.<VISIT>). */
 export const ruleValue = z.object({
   fund: z.enum(FUNDS),
   ratioBp: z.number().int().min(0).max(10_000),
-  capFen: z.union([z.null(), jsonFen.refine((f) => f <= LIMITS.annualFen, `≤ ${LIMITS.annualFen} fen`)]),
+  capFen: z.union([z.null(), jsonBigint.refine((f) => f <= LIMITS.annualFen, `≤ ${LIMITS.annualFen} fen`)]),
 });
 
 export const categoryArg = requiredEnum(entitlementEnums.category);

@@ -18,7 +18,7 @@ import { startWorkflowsWorker } from '../../workflows/worker';
 import { idGenerator, movableClock, pbDate, registration, startStack, survivor, type Stack } from '../persons/support';
 import { eventually, serviceEnv, token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
-import { temporalClient } from '../settlement/support';
+import { deleteSchedule, temporalClient } from '../support/temporal';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -68,9 +68,7 @@ describe('annual adjustment runs', () => {
     set('2022-09-20');
   }, 120_000);
   afterAll(async () => {
-    const temporal = await temporalClient();
-    await temporal.schedule.getHandle(dueScheduleId(stack.prefix)).delete().catch(() => undefined);
-    await temporal.connection.close();
+    await deleteSchedule(dueScheduleId(stack.prefix));
     client?.close();
     standards?.close();
     await worker?.stop();

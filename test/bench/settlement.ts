@@ -25,7 +25,8 @@ import { uncappedSubsidy } from '../../services/settlement/domain/rules';
 import { contentHash, parseBill, storedBill } from '../../services/settlement/schemas';
 import { startWorkflowsWorker } from '../../workflows/worker';
 import { idGenerator, movableClock, pbDate, survivor, type GeneratedId } from '../persons/support';
-import { bill, designate, registerPerson, startSettlementStack, temporalClient } from '../settlement/support';
+import { bill, designate, registerPerson, startSettlementStack } from '../settlement/support';
+import { temporalClient } from '../support/temporal';
 import { uniqueId } from '../support/env';
 
 const { values } = parseArgs({ options: { bills: { type: 'string', default: '100' }, json: { type: 'boolean', default: false } } });

@@ -8,7 +8,7 @@ import { createUnaryClient } from '../../services/lib/grpc';
 import { SEED_FILE, seedFileVersions } from '../../services/standards/seed';
 import { rowToProto } from '../../services/standards/wire';
 import { startWorkflowsWorker } from '../../workflows/worker';
-import { temporalClient } from '../settlement/support';
+import { temporalClient } from '../support/temporal';
 import { serviceEnv, token, uniqueId } from '../support/env';
 import { idGenerator, movableClock, pbDate, registration, startStack, survivor, type Stack } from './support';
 

@@ -2,7 +2,6 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProto } from 'grpc-health-check';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -12,7 +11,7 @@ import { DEV_PG_PASSWORD, serviceUrl } from '../../services/lib/db';
 import { createUnaryClient } from '../../services/lib/grpc';
 import { startService } from '../../services/lib/runtime';
 import { probeModule } from '../fixtures/probe';
-import { eventually, freshDatabase, serviceEnv, token, topicPrefix } from '../support/env';
+import { eventually, freePort, freshDatabase, serviceEnv, token, topicPrefix } from '../support/env';
 import { tcpProxy } from '../support/proxy';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,14 +25,6 @@ function healthOf(address: string): Promise<string> {
       return err ? reject(err) : resolve(r.status);
     }),
   );
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe('service lifecycle', () => {

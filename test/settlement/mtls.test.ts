@@ -11,11 +11,12 @@ import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { HospitalStatus, MedicalSettlementServiceService } from '../../protos/gen/youfu/settlement/v1/settlement';
 import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
 import { startService, type RunningService } from '../../services/lib/runtime';
-import { settlementModule } from '../../services/settlement/index';
+import { settlementModule, statementScheduleId } from '../../services/settlement/index';
 import { idGenerator, movableClock, pbDate, startStack, survivor, type Stack } from '../persons/support';
 import { token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
-import { bill, deleteSchedule, fen, registerPerson, settlementEnv } from './support';
+import { deleteSchedule } from '../support/temporal';
+import { bill, fen, registerPerson, settlementEnv } from './support';
 
 const run = promisify(execFile);
 const certsScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../deploy/local/certs.sh');
@@ -44,7 +45,7 @@ describe('settlement over mTLS with a registered client certificate', () => {
   }, 120_000);
   afterAll(async () => {
     hospital?.close();
-    await deleteSchedule(persons.prefix);
+    await deleteSchedule(statementScheduleId(persons.prefix));
     await svc?.stop();
     await persons?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });

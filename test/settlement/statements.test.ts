@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Client } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import pg from 'pg';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +12,10 @@ import { statementScheduleId } from '../../services/settlement/index';
 import { previousPeriod } from '../../services/settlement/statements';
 import { shanghaiDate } from '../../services/lib/civil';
 import { idGenerator, movableClock, pbDate, startStack, survivor, type Stack } from '../persons/support';
-import { eventually, token, uniqueId } from '../support/env';
+import { eventually, freePort, token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
-import { bill, designate, fen, registerPerson, settlementEnv, startSettlementStack, temporalClient, type SettlementStack } from './support';
+import { temporalClient } from '../support/temporal';
+import { bill, designate, fen, registerPerson, settlementEnv, startSettlementStack, type SettlementStack } from './support';
 
 const gen = idGenerator(9101);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -180,15 +180,3 @@ describe('a settlement whose service is killed mid-way', () => {
     expect(used.rows.map((r) => r.used_fen)).toEqual([320_000n]);
   }, 150_000);
 });
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}

@@ -8,15 +8,12 @@ import type { Bill } from '../../protos/gen/youfu/settlement/v1/settlement';
 import { HospitalStatus, MedicalSettlementServiceService, VisitType } from '../../protos/gen/youfu/settlement/v1/settlement';
 import type { Clock } from '../../services/lib/civil';
 import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
-import { DEV_PAYLOAD_KEYS, startService, type RunningService } from '../../services/lib/runtime';
+import { startService, type RunningService } from '../../services/lib/runtime';
 import { settlementModule, statementScheduleId } from '../../services/settlement/index';
-import { AesGcmCodec, createTemporalClient } from '../../services/lib/temporal';
 import { startWorkflowsWorker } from '../../workflows/worker';
 import { pbDate, registration, startStack, type GeneratedId, type Stack } from '../persons/support';
-import { serviceEnv, testConfig, token, uniqueId } from '../support/env';
-
-/** A Temporal client as the services have it (the development payload key), for tests that start workflows. */
-export const temporalClient = () => createTemporalClient(testConfig, AesGcmCodec.fromConfig(DEV_PAYLOAD_KEYS));
+import { serviceEnv, token, uniqueId } from '../support/env';
+import { deleteSchedule } from '../support/temporal';
 
 export interface SettlementStack {
   persons: Stack;
@@ -41,13 +38,6 @@ export function settlementEnv(persons: Stack, extra: Record<string, string> = {}
     YOUFU_STATEMENT_CRON: '5 0 1 * *',
     ...extra,
   });
-}
-
-/** Deletes the run's statement schedule (its id carries the topic prefix). */
-export async function deleteSchedule(prefix: string): Promise<void> {
-  const temporal = await createTemporalClient(testConfig);
-  await temporal.schedule.getHandle(statementScheduleId(prefix)).delete().catch(() => undefined);
-  await temporal.connection.close();
 }
 
 export async function startSettlementStack(label: string, clock: Clock, o: { worker?: boolean } = {}): Promise<SettlementStack> {
@@ -75,7 +65,7 @@ export async function startSettlementStack(label: string, clock: Clock, o: { wor
     async stop() {
       client.close();
       await stack.stopWorker();
-      await deleteSchedule(persons.prefix);
+      await deleteSchedule(statementScheduleId(persons.prefix));
       await settlement.stop();
       await persons.stop();
     },

@@ -89,6 +89,20 @@ export interface BillAmounts {
   hospitalWaiver: bigint;
 }
 
+/** The amounts of a bill, in the order they are validated, hashed and stored. */
+export const AMOUNT_FIELDS = [
+  'totalCost',
+  'inScopeCost',
+  'basicInsurance',
+  'seriousIllnessInsurance',
+  'largeExpenseSubsidy',
+  'civilServantSubsidy',
+  'enterpriseSupplementary',
+  'otherFunds',
+  'medicalAssistance',
+  'hospitalWaiver',
+] as const satisfies readonly (keyof BillAmounts)[];
+
 /** Every payer before us, summed. */
 export function paidBefore(b: BillAmounts): bigint {
   return (
