@@ -44,17 +44,16 @@ export class PiiVault {
   constructor(
     private readonly keys: ReadonlyMap<string, Buffer>,
     private readonly current: string,
-    /** Without one, the vault encrypts and decrypts but cannot hash. */
-    private readonly hashKey?: Buffer,
+    private readonly hashKey: Buffer,
   ) {
     if (keys.get(current)?.length !== 32) throw new Error(`PII key ${current} must be 32 bytes`);
-    if (hashKey && hashKey.length < 32) throw new Error('PII hash key must be at least 32 bytes');
+    if (hashKey.length < 32) throw new Error('PII hash key must be at least 32 bytes');
   }
 
-  /** `keysSpec`: see {@link parseKeySpec} (current key first); `hashKey`: base64 (omit when nothing is looked up by hash). */
-  static fromConfig(keysSpec: string, hashKeyB64?: string): PiiVault {
+  /** `keysSpec`: see {@link parseKeySpec} (current key first); `hashKey`: base64. */
+  static fromConfig(keysSpec: string, hashKeyB64: string): PiiVault {
     const { keys, current } = parseKeySpec(keysSpec, 'PII keys');
-    return new PiiVault(keys, current, hashKeyB64 === undefined ? undefined : Buffer.from(hashKeyB64, 'base64'));
+    return new PiiVault(keys, current, Buffer.from(hashKeyB64, 'base64'));
   }
 
   encrypt(plain: string): string {
@@ -76,7 +75,6 @@ export class PiiVault {
 
   /** Deterministic keyed hash (hex) for equality lookups; normalise the input before hashing. */
   hash(value: string): string {
-    if (!this.hashKey) throw new Error('this PII vault has no hash key');
     return createHmac('sha256', this.hashKey).update(value, 'utf8').digest('hex');
   }
 }
