@@ -15,22 +15,34 @@ export function createAdjustmentActivities(d: { pool: Pool; persons: ServiceClie
       return { year, itemId: item.id, fresh };
     },
 
-    /** Records the simulation's totals (from persons' ListAdjustmentImpact) and waits for the approver. Idempotent. */
-    async recordSimulated(attemptId: string): Promise<void> {
-      const r = await d.persons.listAdjustmentImpact({ runId: attemptId, page: { pageSize: 1, pageToken: '' } });
+    /** Records the simulation's totals (from persons' ListAdjustmentImpact) and the apply's change request, and waits for the approver. Idempotent. */
+    async recordSimulated(attemptId: string, applyChangeId: string): Promise<void> {
+      const r = await d.persons.listAdjustmentImpact({ runId: attemptId, page: { pageSize: 1, pageToken: '' }, changedSinceSimulation: false });
       const t = r.total;
       const fen = (m: { fen: bigint } | undefined) => (m?.fen ?? 0n).toString();
       await store.setPhase(d.pool, attemptId, 'AWAITING_APPROVAL', {
         from: 'SIMULATING',
         personsDone: t?.persons ?? 0n,
+        applyChangeId,
         totals: {
           persons: String(t?.persons ?? 0n),
           personsAffected: String(t?.personsAffected ?? 0n),
           backPay: fen(t?.backPay),
           monthlyChange: fen(t?.monthlyChange),
           budgetToDecember: fen(t?.budgetToDecember),
+          funeralTopUp: fen(t?.funeralTopUp),
         },
       });
+    },
+
+    /** The apply began (payroll P−1 closed): APPLYING. Idempotent. */
+    async recordApplying(attemptId: string): Promise<void> {
+      await store.setPhase(d.pool, attemptId, 'APPLYING', { from: 'PUBLISHED', personsDone: 0n });
+    },
+
+    /** The apply is done: COMPLETED with its totals and AdjustmentCompleted. Idempotent. */
+    async recordCompleted(attemptId: string, applied: store.AppliedJson): Promise<void> {
+      await store.recordCompleted(d.pool, attemptId, applied);
     },
   };
 }

@@ -3,7 +3,7 @@
  * persons' ListAdjustmentImpact for the impact table). The caller's own bearer token in YOUFU_TOKEN.
  *
  *   npm run adjust -- start --year 2022 --payroll 2022-10 (--version <id> | --rows rows.json --effective 2022-08-01 --title … --document …) [--region 440100]
- *   npm run adjust -- status <run id> [--watch]      phase; while simulating a live progress bar (done / total, rate, time left)
+ *   npm run adjust -- status <run id> [--watch]      phase; while simulating or applying a live progress bar (done / total, rate, time left)
  *   npm run adjust -- impact <run id>                the simulation's totals: overall, by category, by district
  *   npm run adjust -- approve <run id> --payroll 2022-10 [--note …]
  *   npm run adjust -- reject | cancel <run id> --reason …
@@ -60,19 +60,30 @@ function describe(a: Adjustment): string {
     `${a.runId}  ${Phase[a.phase].replace('PHASE_', '')}${a.paused ? ' (paused)' : ''}`,
     `  version ${a.versionId} (simulated revision ${a.simulatedRevision}), effective ${a.effectiveFrom?.year}-${String(a.effectiveFrom?.month).padStart(2, '0')}, payroll ${a.payrollMonth?.year}-${String(a.payrollMonth?.month).padStart(2, '0')}`,
     `  started by ${a.startedBy}${a.decidedBy ? `, decided by ${a.decidedBy}${a.decisionNote ? ` (${a.decisionNote})` : ''}` : ''}`,
-    t ? `  ${t.persons} persons, ${t.personsAffected} affected; back pay ${formatYuan(t.backPay!.fen)} yuan; monthly change ${formatYuan(t.monthlyChange!.fen)}; budget to December ${formatYuan(t.budgetToDecember!.fen)}` : `  ${a.personsDone} persons simulated so far`,
+    t ? `  ${t.persons} persons, ${t.personsAffected} affected; back pay ${formatYuan(t.backPay!.fen)} yuan; funeral top-ups ${formatYuan(t.funeralTopUp?.fen ?? 0n)}; monthly change ${formatYuan(t.monthlyChange!.fen)}; budget to December ${formatYuan(t.budgetToDecember!.fen)}` : `  ${a.personsDone} persons simulated so far`,
+    ...(a.phase === Phase.PHASE_APPLYING ? [`  ${a.personsDone} / ${a.personsTotal} persons applied so far`] : []),
+    ...(a.applied
+      ? [
+          `  applied: ${a.applied.persons} persons, ${a.applied.personsChanged} changed; back pay ${formatYuan(a.applied.backPay!.fen)} yuan; funeral top-ups ${formatYuan(a.applied.funeralTopUp!.fen)} yuan; ${a.applied.lines} lines; ${a.applied.changedSinceSimulation} changed since the simulation`,
+        ]
+      : []),
   ].join('\n');
 }
 
-/** Polls the run while it simulates, drawing phase, done / total, rate and time left on stderr. */
+/** Polls the run while it simulates or applies, drawing phase, done / total, rate and time left on stderr. */
 async function watch(id: string): Promise<Adjustment> {
-  const started = Date.now();
+  let started = Date.now();
   let first: bigint | undefined;
+  let phase: Phase | undefined;
   for (;;) {
     const a = (await client.getAdjustment({ runId: id }, token)).adjustment!;
-    if (a.phase !== Phase.PHASE_SIMULATING) {
+    if (a.phase !== Phase.PHASE_SIMULATING && a.phase !== Phase.PHASE_APPLYING) {
       if (process.stderr.isTTY) process.stderr.write('\n');
       return a;
+    }
+    if (a.phase !== phase) {
+      if (phase !== undefined && process.stderr.isTTY) process.stderr.write('\n');
+      [phase, first, started] = [a.phase, undefined, Date.now()];
     }
     first ??= a.personsDone;
     const total = Number(a.personsTotal);
@@ -82,7 +93,7 @@ async function watch(id: string): Promise<Adjustment> {
     const width = 30;
     const filled = total > 0 ? Math.round((done / total) * width) : 0;
     const left = rate > 0 && total > 0 ? `${Math.ceil((total - done) / rate)} s left` : '…';
-    const line = `simulating [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done.toLocaleString('en-US')} / ${total ? total.toLocaleString('en-US') : '?'} persons  ${rate.toFixed(0)}/s  ${left}${a.paused ? '  (paused)' : ''}`;
+    const line = `${a.phase === Phase.PHASE_APPLYING ? 'applying' : 'simulating'} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done.toLocaleString('en-US')} / ${total ? total.toLocaleString('en-US') : '?'} persons  ${rate.toFixed(0)}/s  ${left}${a.paused ? '  (paused)' : ''}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -131,7 +142,7 @@ try {
       const a = (await client.getAdjustment({ runId: needRun() }, token)).adjustment!;
       const persons = createUnaryClient(EntitledPersonServiceService, process.env.YOUFU_PERSONS_ADDR ?? '127.0.0.1:50052');
       try {
-        const r = await persons.listAdjustmentImpact({ runId: a.attemptId, page: { pageSize: 1, pageToken: '' } }, token);
+        const r = await persons.listAdjustmentImpact({ runId: a.attemptId, page: { pageSize: 1, pageToken: '' }, changedSinceSimulation: false }, token);
         console.log(describe(a));
         table('total', [r.total!]);
         table('by category', r.byCategory);

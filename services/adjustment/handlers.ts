@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AnnualAdjustmentServiceService, Phase, type Adjustment } from '../../protos/gen/youfu/adjustment/v1/adjustment';
+import { ChangeStatus, EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
 import { StandardLevel, VersionStatus, SubsidyStandardServiceService, type StandardVersion } from '../../protos/gen/youfu/standards/v1/standards';
 import { assertNotOwnProposal, effective, policies } from '../lib/auth';
 import { fromParts } from '../lib/civil';
@@ -12,16 +13,20 @@ import { AppError, aborted, failedPrecondition, invalidArgument, notFound, parse
 import { bindService, type CallContext } from '../lib/grpc';
 import { decodeCursor, pageOf, pageRequest } from '../lib/paging';
 import { money, toProtoDate, toProtoMonth, yearMonth } from '../lib/proto';
-import { runIdOf, simulationWorkflowId } from './domain/ids';
+import { applyWorkflowId, runIdOf, simulationWorkflowId } from './domain/ids';
+import type { AdjustmentInput } from '../../workflows/adjustment/workflow';
 import * as store from './store';
 
 export interface HandlerDeps {
   pool: Pool;
   standards: ServiceClient<typeof SubsidyStandardServiceService>;
+  persons: ServiceClient<typeof EntitledPersonServiceService>;
   temporal: () => Promise<Client>;
   workflowsQueue: string;
   personsQueue: string;
   activityQueue: string;
+  /** How often a published run looks again whether payroll P−1 closed (workflow default: 1 hour). */
+  payrollPoll?: string;
 }
 
 /** The caller's own token, to forward for a decision that must be theirs (never this service's own). */
@@ -58,6 +63,7 @@ function view(r: store.RunRow): Adjustment {
             backPay: money(BigInt(t.backPay)),
             monthlyChange: money(BigInt(t.monthlyChange)),
             budgetToDecember: money(BigInt(t.budgetToDecember)),
+            funeralTopUp: money(BigInt(t.funeralTopUp ?? '0')),
           },
         }
       : {}),
@@ -69,6 +75,19 @@ function view(r: store.RunRow): Adjustment {
     paused: r.paused,
     attemptId: r.id,
     personsTotal: r.persons_total ?? (t ? BigInt(t.persons) : 0n),
+    applyChangeId: r.apply_change_id ?? '',
+    ...(r.applied
+      ? {
+          applied: {
+            persons: BigInt(r.applied.persons),
+            personsChanged: BigInt(r.applied.personsChanged),
+            backPay: money(BigInt(r.applied.backPayFen)),
+            funeralTopUp: money(BigInt(r.applied.funeralTopUpFen)),
+            lines: BigInt(r.applied.lines),
+            changedSinceSimulation: BigInt(r.applied.changedSinceSimulation),
+          },
+        }
+      : {}),
   };
 }
 
@@ -86,11 +105,15 @@ const startRequest = z.object({
 export function adjustmentBinding(d: HandlerDeps) {
   const { pool, standards } = d;
 
-  /** Persons simulated so far, from the running simulation's query (the table has it once simulated). */
+  /** The paging child of a phase: the simulation, or the apply. */
+  const pagingChild = (r: store.RunRow) => (r.phase === 'SIMULATING' ? simulationWorkflowId(r.run_id, r.id) : r.phase === 'APPLYING' ? applyWorkflowId(r.run_id, r.id) : undefined);
+
+  /** Persons simulated or applied so far, from the paging child's query (the table has it once done). */
   async function progress(r: store.RunRow): Promise<store.RunRow> {
-    if (r.phase !== 'SIMULATING') return r;
+    const child = pagingChild(r);
+    if (!child) return r;
     try {
-      const p = await (await d.temporal()).workflow.getHandle(simulationWorkflowId(r.run_id, r.id)).query<{ persons: number; total?: number }>('progress');
+      const p = await (await d.temporal()).workflow.getHandle(child).query<{ persons: number; total?: number }>('progress');
       return { ...r, persons_done: BigInt(p.persons), ...(p.total !== undefined ? { persons_total: BigInt(p.total) } : {}) };
     } catch {
       return r;
@@ -113,11 +136,12 @@ export function adjustmentBinding(d: HandlerDeps) {
 
   const signal = async (r: store.RunRow, approved: boolean) => (await d.temporal()).workflow.getHandle(r.run_id).signal('decided', { approved });
 
-  /** Pauses or resumes the paging of a run (while it simulates; recorded either way). */
+  /** Pauses or resumes the paging of a run (while it simulates or applies; recorded either way). */
   async function hold(runId: string, paused: boolean): Promise<store.RunRow> {
     const r = await mustRun(runId);
-    if (r.phase !== 'SIMULATING' && r.phase !== 'AWAITING_APPROVAL') throw failedPrecondition('ADJUSTMENT_ENDED', `run ${runId} is ${r.phase}`);
-    if (r.phase === 'SIMULATING') await (await d.temporal()).workflow.getHandle(simulationWorkflowId(r.run_id, r.id)).signal('paused', paused);
+    if (r.phase === 'COMPLETED' || store.ENDED_UNPUBLISHED.includes(r.phase)) throw failedPrecondition('ADJUSTMENT_ENDED', `run ${runId} is ${r.phase}`);
+    const child = pagingChild(r);
+    if (child) await (await d.temporal()).workflow.getHandle(child).signal('paused', paused);
     return (await store.setPaused(pool, r.id, paused))!;
   }
 
@@ -185,7 +209,19 @@ export function adjustmentBinding(d: HandlerDeps) {
           workflowId: runId,
           workflowIdConflictPolicy: 'TERMINATE_EXISTING',
           args: [
-            { attemptId: row.id, runId, versionId: version.id, effectiveFrom, payrollMonth: v.payrollMonth, regionCode: v.regionCode, personsQueue: d.personsQueue, adjustmentQueue: d.activityQueue },
+            {
+              attemptId: row.id,
+              runId,
+              versionId: version.id,
+              level,
+              effectiveFrom,
+              payrollMonth: v.payrollMonth,
+              regionCode: v.regionCode,
+              startedBy: starter.subject,
+              personsQueue: d.personsQueue,
+              adjustmentQueue: d.activityQueue,
+              ...(d.payrollPoll ? { payrollPoll: d.payrollPoll } : {}),
+            } satisfies AdjustmentInput,
           ],
         });
         return { adjustment: view(row), started: true };
@@ -208,8 +244,12 @@ export function adjustmentBinding(d: HandlerDeps) {
         const v = parseInput(z.object({ runId: runIdArg, payrollMonth: yearMonth, note: z.string().max(2000) }), req);
         const r = await decidable(v.runId, ctx);
         if (v.payrollMonth !== r.payroll_month) throw failedPrecondition('PAYROLL_MONTH_CHANGED', `the run was simulated for payroll ${r.payroll_month}; start a new simulation for ${v.payrollMonth}`);
-        // The approver's own decision in standards: their token, never `act`.
+        // The approver's own decision in standards and persons: their token, never `act`.
         const asApprover = ownToken(ctx);
+        if (!r.apply_change_id) throw failedPrecondition('ADJUSTMENT_NOT_SIMULATED', `run ${v.runId} has no apply change yet`);
+        // Too late once payroll P ran (it paid the old rate without back pay): refused before anything is published.
+        const ranP = await d.persons.listPayrollLines({ month: req.payrollMonth, personId: '', page: { pageSize: 1, pageToken: '' } }, ctx);
+        if (ranP.lines.length) throw failedPrecondition('PAYROLL_MONTH_CLOSED', `the payroll of ${r.payroll_month} has run; start the run again with a later payroll month`);
         let version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
         if (version.status === VersionStatus.VERSION_STATUS_DRAFT) {
           try {
@@ -224,6 +264,8 @@ export function adjustmentBinding(d: HandlerDeps) {
         if (version.status !== VersionStatus.VERSION_STATUS_PUBLISHED) {
           version = (await standards.publishVersion({ versionId: r.version_id, expectedRevision: version.revision }, ctx, asApprover)).version!;
         }
+        const change = (await d.persons.getChangeRequest({ changeId: r.apply_change_id }, ctx)).change!;
+        if (change.status === ChangeStatus.CHANGE_STATUS_PROPOSED) await d.persons.approveChange({ changeId: r.apply_change_id, note: v.note }, ctx, asApprover);
         const done = await store.setPhase(pool, r.id, 'PUBLISHED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.note });
         await signal(r, true);
         return { adjustment: view(done ?? (await mustRun(v.runId))) };
@@ -271,7 +313,7 @@ export function adjustmentBinding(d: HandlerDeps) {
       async cancelAdjustment(req, ctx) {
         const v = parseInput(z.object({ runId: runIdArg, reason: z.string().trim().min(1, 'required').max(2000) }), req);
         const r = await mustRun(v.runId);
-        if (r.phase === 'PUBLISHED') throw failedPrecondition('ALREADY_PUBLISHED', `run ${v.runId} published its standards version; it can no longer be cancelled`);
+        if (r.phase === 'PUBLISHED' || r.phase === 'APPLYING' || r.phase === 'COMPLETED') throw failedPrecondition('ALREADY_PUBLISHED', `run ${v.runId} published its standards version; it can no longer be cancelled`);
         if (store.ENDED_UNPUBLISHED.includes(r.phase)) throw failedPrecondition('ADJUSTMENT_ENDED', `run ${v.runId} is already ${r.phase}`);
         if (r.drafted_by_run) {
           const version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;

@@ -20,6 +20,8 @@ const env = {
   YOUFU_PERSONS_QUEUE: z.string().min(1).default('persons'),
   /** When the year's adjustment falls due (cron, Asia/Shanghai): 09:00 on 1 August. Empty: no schedule (tests). */
   YOUFU_ADJUSTMENT_DUE_CRON: z.string().default('0 9 1 8 *'),
+  /** How often a published run looks again whether payroll P−1 closed before it applies (a Temporal duration). */
+  YOUFU_ADJUSTMENT_PAYROLL_POLL: z.string().regex(/^\d+ ?(seconds?|minutes?|hours?|s|m|h)$/, 'a duration, e.g. 1 hour').default('1 hour'),
 };
 
 /** The schedule of the yearly AdjustmentDue (one per namespace; a test run's is prefixed). */
@@ -44,7 +46,7 @@ export const adjustmentModule: ServiceModule<typeof env> = {
     const standards = identity.client(SubsidyStandardServiceService, cfg.YOUFU_STANDARDS_ADDR);
     const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
     return {
-      bindings: [adjustmentBinding({ pool, standards, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, personsQueue: cfg.YOUFU_PERSONS_QUEUE, activityQueue })],
+      bindings: [adjustmentBinding({ pool, standards, persons, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, personsQueue: cfg.YOUFU_PERSONS_QUEUE, activityQueue, payrollPoll: cfg.YOUFU_ADJUSTMENT_PAYROLL_POLL })],
       activities: createAdjustmentActivities({ pool, persons }),
       stop: async () => {
         standards.close();

@@ -4,7 +4,7 @@ import { adjustmentEvents } from '../lib/contracts';
 import { withTx, type Pool, type Queryable } from '../lib/db';
 import { enqueue } from '../lib/outbox';
 
-export type Phase = 'SIMULATING' | 'AWAITING_APPROVAL' | 'PUBLISHED' | 'REJECTED' | 'CANCELLED';
+export type Phase = 'SIMULATING' | 'AWAITING_APPROVAL' | 'PUBLISHED' | 'APPLYING' | 'COMPLETED' | 'REJECTED' | 'CANCELLED';
 /** Phases that free the run id for a new attempt. */
 export const ENDED_UNPUBLISHED: readonly Phase[] = ['REJECTED', 'CANCELLED'];
 
@@ -26,6 +26,8 @@ export interface RunRow {
   /** Only while simulating, from the workflow's progress (not stored): then totals.persons. */
   persons_total?: bigint;
   totals: TotalsJson | null;
+  apply_change_id: string | null;
+  applied: AppliedJson | null;
   started_by: string;
   decided_by: string | null;
   decision_note: string | null;
@@ -39,6 +41,18 @@ export interface TotalsJson {
   backPay: string;
   monthlyChange: string;
   budgetToDecember: string;
+  /** Absent in runs simulated before funeral top-ups were costed. */
+  funeralTopUp?: string;
+}
+
+/** What the apply wrote (persons' completeAdjustmentApply). */
+export interface AppliedJson {
+  persons: number;
+  personsChanged: number;
+  backPayFen: string;
+  funeralTopUpFen: string;
+  lines: number;
+  changedSinceSimulation: number;
 }
 
 /** The attempt holding a run id (not rejected), else the latest one. */
@@ -47,7 +61,7 @@ export async function currentRun(q: Queryable, runId: string, forUpdate = false)
   return rows[0];
 }
 
-export async function insertRun(q: Queryable, r: Omit<RunRow, 'seq' | 'phase' | 'paused' | 'persons_done' | 'totals' | 'decided_by' | 'decision_note' | 'started_at' | 'updated_at'>): Promise<RunRow | undefined> {
+export async function insertRun(q: Queryable, r: Omit<RunRow, 'seq' | 'phase' | 'paused' | 'persons_done' | 'totals' | 'apply_change_id' | 'applied' | 'decided_by' | 'decision_note' | 'started_at' | 'updated_at'>): Promise<RunRow | undefined> {
   const { rows } = await q.query<RunRow>(
     `INSERT INTO runs (id, run_id, year, level, region_code, effective_from, payroll_month, version_id, simulated_revision, phase, started_by, drafted_by_run)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'SIMULATING', $10, $11)
@@ -57,14 +71,52 @@ export async function insertRun(q: Queryable, r: Omit<RunRow, 'seq' | 'phase' | 
   return rows[0];
 }
 
-export async function setPhase(q: Queryable, id: string, phase: Phase, o: { from: Phase; totals?: TotalsJson; personsDone?: bigint; decidedBy?: string; note?: string }): Promise<RunRow | undefined> {
+export async function setPhase(
+  q: Queryable,
+  id: string,
+  phase: Phase,
+  o: { from: Phase; totals?: TotalsJson; personsDone?: bigint; decidedBy?: string; note?: string; applyChangeId?: string; applied?: AppliedJson },
+): Promise<RunRow | undefined> {
   const { rows } = await q.query<RunRow>(
     `UPDATE runs SET phase = $2, totals = coalesce($4::jsonb, totals), persons_done = coalesce($5, persons_done),
-            decided_by = coalesce($6, decided_by), decision_note = coalesce($7, decision_note), updated_at = clock_timestamp()
+            decided_by = coalesce($6, decided_by), decision_note = coalesce($7, decision_note),
+            apply_change_id = coalesce($8, apply_change_id), applied = coalesce($9::jsonb, applied), updated_at = clock_timestamp()
       WHERE id = $1 AND phase = $3 RETURNING *`,
-    [id, phase, o.from, o.totals ? JSON.stringify(o.totals) : null, o.personsDone ?? null, o.decidedBy ?? null, o.note ?? null],
+    [id, phase, o.from, o.totals ? JSON.stringify(o.totals) : null, o.personsDone ?? null, o.decidedBy ?? null, o.note ?? null, o.applyChangeId ?? null, o.applied ? JSON.stringify(o.applied) : null],
   );
   return rows[0];
+}
+
+export async function getRun(q: Queryable, id: string): Promise<RunRow | undefined> {
+  return (await q.query<RunRow>('SELECT * FROM runs WHERE id = $1', [id])).rows[0];
+}
+
+/** The apply wrote everything: COMPLETED, with AdjustmentCompleted, once (again: nothing). */
+export async function recordCompleted(pool: Pool, id: string, applied: AppliedJson): Promise<RunRow | undefined> {
+  return withTx(pool, async (tx) => {
+    const r = await setPhase(tx, id, 'COMPLETED', { from: 'APPLYING', applied, personsDone: BigInt(applied.persons) });
+    if (!r) return undefined;
+    await enqueue(tx, {
+      topic: adjustmentEvents.topic,
+      aggregateId: r.run_id,
+      type: adjustmentEvents.adjustmentCompleted,
+      data: {
+        runId: r.run_id,
+        attemptId: r.id,
+        versionId: r.version_id,
+        year: r.year,
+        regionCode: r.region_code,
+        payrollMonth: r.payroll_month,
+        persons: BigInt(applied.persons),
+        personsChanged: BigInt(applied.personsChanged),
+        backPay: { fen: BigInt(applied.backPayFen) },
+        funeralTopUp: { fen: BigInt(applied.funeralTopUpFen) },
+        changedSinceSimulation: BigInt(applied.changedSinceSimulation),
+        completedAt: r.updated_at,
+      },
+    });
+    return r;
+  });
 }
 
 export async function setPaused(q: Queryable, id: string, paused: boolean): Promise<RunRow | undefined> {

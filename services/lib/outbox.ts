@@ -33,6 +33,16 @@ export async function enqueue<T>(tx: Queryable, e: OutboxEvent<T>): Promise<stri
 }
 
 /**
+ * Writes events of existing aggregates in one statement, in array order, each aggregate's lock
+ * taken as `enqueue` takes it (in sorted order, so two writers of overlapping sets cannot deadlock).
+ */
+export async function enqueueMany<T>(tx: Queryable, topic: string, type: EventType<T>, items: readonly { aggregateId: string; data: T }[]): Promise<void> {
+  if (!items.length) return;
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended(a, 0)) FROM (SELECT DISTINCT unnest($1::text[]) AS a ORDER BY 1) x', [items.map((e) => e.aggregateId)]);
+  await enqueueNewAggregates(tx, topic, type, items);
+}
+
+/**
  * Writes the events of many aggregates created in the caller's transaction, in array order, with
  * one statement per 5,000 events (bulk imports). It takes no per-aggregate lock: nobody else can
  * write events of aggregates that are not committed yet, and a lock each would exhaust the lock

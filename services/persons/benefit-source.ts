@@ -13,6 +13,11 @@ export interface BenefitQuery {
   month: YearMonth;
 }
 
+export interface QuoteOptions {
+  candidateVersionId?: string;
+  beforeVersionId?: string;
+}
+
 /**
  * Where benefit amounts come from (the standards service). Injected into handlers so domain code
  * and tests do not depend on the network. Answers one Quote per query, in order; a query the
@@ -20,8 +25,11 @@ export interface BenefitQuery {
  * the standards service's own status (UNAVAILABLE when it cannot be reached).
  */
 export interface BenefitSource {
-  /** With `candidateVersionId`, as if that DRAFT / APPROVED standards version were published (a simulation). */
-  quote(queries: readonly BenefitQuery[], o?: { candidateVersionId?: string }): Promise<Quote[]>;
+  /**
+   * With `candidateVersionId`, as if that DRAFT / APPROVED standards version were published (a
+   * simulation); with `beforeVersionId`, as things stood before that PUBLISHED one was.
+   */
+  quote(queries: readonly BenefitQuery[], o?: QuoteOptions): Promise<Quote[]>;
 }
 
 /** Maps a standards Benefit to a Quote: pension = monthly − nursing fee. */
@@ -58,7 +66,7 @@ export function grpcBenefitSource(client: ServiceClient<typeof SubsidyStandardSe
       for (let i = 0; i < list.length; i += BATCH) {
         const chunk = list.slice(i, i + BATCH);
         const res = await client.batchLookupBenefits(
-          { items: chunk.map(([, q]) => ({ attributes: toPbAttributes(q.attrs), districtCode: q.district, date: toProtoDate(firstDay(q.month)) })), candidateVersionId: o.candidateVersionId ?? '' },
+          { items: chunk.map(([, q]) => ({ attributes: toPbAttributes(q.attrs), districtCode: q.district, date: toProtoDate(firstDay(q.month)) })), candidateVersionId: o.candidateVersionId ?? '', beforeVersionId: o.beforeVersionId ?? '' },
           undefined,
           { timeoutMs: 60_000 },
         );

@@ -347,12 +347,9 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
     },
 
     async listAdjustmentImpact(req) {
-      const { runId, page } = parseInput(z.object({ runId: z.string().regex(/^[\w:.-]{1,200}$/, 'a run id'), page: pageRequest }), req);
+      const { runId, page, changedSinceSimulation } = parseInput(z.object({ runId: z.string().regex(/^[\w:.-]{1,200}$/, 'a run id'), page: pageRequest, changedSinceSimulation: z.boolean() }), req);
       const after = decodeCursor(z.object({ id: uuid }), page.token);
-      const { rows } = await pool.query<store.ImpactRow>(
-        'SELECT * FROM adjustment_impacts WHERE run_id = $1 AND ($2::uuid IS NULL OR person_id > $2) ORDER BY person_id LIMIT $3',
-        [runId, after?.id ?? null, page.size + 1],
-      );
+      const rows = await store.impactsOf(pool, runId, after?.id ?? null, page.size + 1, changedSinceSimulation);
       const { items, nextPageToken } = pageOf(rows, page.size, (last) => ({ id: last.person_id }));
       const totals = await store.impactTotals(pool, runId);
       const total = (t: store.ImpactTotalRow) => ({
@@ -362,17 +359,27 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
         backPay: money(BigInt(t.back_pay)),
         monthlyChange: money(BigInt(t.monthly_change)),
         budgetToDecember: money(BigInt(t.budget)),
+        funeralTopUp: money(BigInt(t.funeral)),
       });
+      const fen = (v: bigint | null) => money(v ?? 0n);
       return {
         impacts: items.map((r) => ({
           personId: r.person_id,
           districtCode: r.district,
           category: r.category ? enums.category.toNumber(r.category as never) : 0,
-          personVersion: r.person_version,
-          oldMonthly: money(r.old_monthly_fen),
-          newMonthly: money(r.new_monthly_fen),
-          backPay: money(r.back_pay_fen),
-          budgetToDecember: money(r.budget_to_december_fen),
+          personVersion: r.person_version ?? 0n,
+          oldMonthly: fen(r.old_monthly_fen),
+          newMonthly: fen(r.new_monthly_fen),
+          backPay: fen(r.back_pay_fen),
+          budgetToDecember: fen(r.budget_to_december_fen),
+          funeralTopUp: fen(r.funeral_top_up_fen),
+          simulated: r.simulated,
+          applied: r.applied,
+          appliedPersonVersion: r.applied_person_version ?? 0n,
+          appliedBackPay: fen(r.applied_back_pay_fen),
+          appliedFuneralTopUp: fen(r.applied_funeral_fen),
+          appliedNewMonthly: fen(r.applied_new_monthly_fen),
+          changedSinceSimulation: r.applied && r.applied_person_version !== r.person_version,
         })),
         total: total(totals.total),
         byCategory: totals.byCategory.map(total),

@@ -2,13 +2,12 @@
  * The one re-derivation of a person's benefits (issue 10): from a month on, the periods are derived
  * again from the timeline and the quotes, replace the current ones, and the difference for months
  * already paid (or before `history_from`) becomes back-pay / overpayment lines, with the
- * BenefitChanged event. A person's own change and a recompute use it today; the annual adjustment
- * and the January roll-over are to use it too.
+ * BenefitChanged event. A person's own change, a recompute and the annual adjustment's apply use it.
  */
 import { randomUUID } from 'node:crypto';
 import type { YearMonth } from '../lib/civil';
 import type { Tx } from '../lib/db';
-import { enqueue } from '../lib/outbox';
+import { enqueue, enqueueMany } from '../lib/outbox';
 import { derivePeriods, diffLines, type Quotes, type Timeline } from './domain/benefits';
 import type { Category } from './domain/types';
 import { benefitChanged, PERSONS_TOPIC } from './events';
@@ -23,8 +22,10 @@ export interface RederiveInput {
   /** Extra period boundaries (standards versions' months). */
   extra: readonly YearMonth[];
   quotes: Quotes;
-  /** What caused it: the change request id (periods and lines reference it). */
+  /** What caused it: the change request id (periods reference it; lines too unless `lineSource`). */
   source: string;
+  /** The lines' source when not the change id, e.g. `adjustment:<version id>`. */
+  lineSource?: string;
   /** Category of a line when no period covers its month. */
   fallbackCategory: Category | null;
 }
@@ -43,48 +44,51 @@ export async function rederiveFrom(tx: Tx, r: RederiveInput): Promise<{ periods:
   const fallback = periods[0]?.category ?? r.fallbackCategory;
   const adjustments = diffLines(periods.map(store.periodTerms), r.from, r.timeline.historyFrom, closed, settled).map((l): store.NewAdjustment => {
     const cat = periods.find((p) => p.benefit === l.benefit && p.from_month <= l.month && (p.to_month === null || p.to_month >= l.month))?.category;
-    return { id: randomUUID(), personId: r.personId, benefit: l.benefit, month: l.month, source: r.source, kind: l.amountFen > 0n ? 'BACK_PAY' : 'OVERPAYMENT', amountFen: l.amountFen, category: cat ?? fallback };
+    return { id: randomUUID(), personId: r.personId, benefit: l.benefit, month: l.month, source: r.lineSource ?? r.source, kind: l.amountFen > 0n ? 'BACK_PAY' : 'OVERPAYMENT', amountFen: l.amountFen, category: cat ?? fallback };
   });
   return { periods, adjustments };
 }
 
+export interface BenefitChange {
+  personId: string;
+  masked: string;
+  /** The change request id the periods and lines reference. */
+  source: string;
+  /** BenefitChanged.source, e.g. `change:<id>`. */
+  eventSource: string;
+  from: YearMonth;
+  periods: readonly store.PeriodRow[];
+  backPay: bigint;
+  overpayment: bigint;
+  funeral: bigint;
+}
+
 /** Writes BenefitChanged for a re-derivation: the periods from `from` on and the lines' totals. */
-export async function recordBenefitChanged(
-  tx: Tx,
-  e: {
-    personId: string;
-    masked: string;
-    /** The change request id the periods and lines reference. */
-    source: string;
-    /** BenefitChanged.source, e.g. `change:<id>`. */
-    eventSource: string;
-    from: YearMonth;
-    periods: readonly store.PeriodRow[];
-    backPay: bigint;
-    overpayment: bigint;
-    funeral: bigint;
-  },
-): Promise<void> {
+export async function recordBenefitChanged(tx: Tx, e: BenefitChange): Promise<void> {
+  await enqueue(tx, { topic: PERSONS_TOPIC, aggregateId: e.personId, type: benefitChanged, data: benefitChangedData(e) });
+}
+
+/** BenefitChanged of several persons at once (one statement; each person's aggregate lock taken). */
+export async function recordBenefitChangedMany(tx: Tx, es: readonly BenefitChange[]): Promise<void> {
+  await enqueueMany(tx, PERSONS_TOPIC, benefitChanged, es.map((e) => ({ aggregateId: e.personId, data: benefitChangedData(e) })));
+}
+
+function benefitChangedData(e: BenefitChange) {
   const fromNow = e.periods.filter((p) => p.to_month === null || p.to_month >= e.from);
-  await enqueue(tx, {
-    topic: PERSONS_TOPIC,
-    aggregateId: e.personId,
-    type: benefitChanged,
-    data: {
-      personId: e.personId,
-      nationalIdMasked: e.masked,
-      changeId: e.source,
-      fromMonth: toPbMonth(e.from),
-      periods: fromNow.map((p) => ({
-        benefit: enums.benefit.toNumber(p.benefit),
-        fromMonth: toPbMonth(p.from_month),
-        ...(p.to_month ? { toMonth: toPbMonth(p.to_month) } : {}),
-        monthlyAmount: money(p.monthly_fen),
-      })),
-      backPay: money(e.backPay),
-      overpayment: money(e.overpayment),
-      funeralSubsidy: money(e.funeral),
-      source: e.eventSource,
-    },
-  });
+  return {
+    personId: e.personId,
+    nationalIdMasked: e.masked,
+    changeId: e.source,
+    fromMonth: toPbMonth(e.from),
+    periods: fromNow.map((p) => ({
+      benefit: enums.benefit.toNumber(p.benefit),
+      fromMonth: toPbMonth(p.from_month),
+      ...(p.to_month ? { toMonth: toPbMonth(p.to_month) } : {}),
+      monthlyAmount: money(p.monthly_fen),
+    })),
+    backPay: money(e.backPay),
+    overpayment: money(e.overpayment),
+    funeralSubsidy: money(e.funeral),
+    source: e.eventSource,
+  };
 }

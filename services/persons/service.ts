@@ -10,7 +10,7 @@ import { aborted, alreadyExists, failedPrecondition, notFound } from '../lib/err
 import type { Logger } from '../lib/log';
 import { enqueue, enqueueNewAggregates } from '../lib/outbox';
 import { maskNationalId, type PiiVault } from '../lib/pii';
-import type { BenefitQuery, BenefitSource } from './benefit-source';
+import type { BenefitQuery, BenefitSource, QuoteOptions } from './benefit-source';
 import {
   derivePeriods,
   diffLines,
@@ -32,6 +32,7 @@ import {
   personRegistered,
   personStatusChanged,
 } from './events';
+import { assertNoApplyInProgress, assertPayrollOpen, getApply } from './adjustment';
 import { rederiveFrom, recordBenefitChanged } from './rederive';
 import * as store from './store';
 import { enums, money, toPbDate } from './wire';
@@ -351,17 +352,18 @@ export class PersonsService {
     const c = await this.decidable(changeId, caller);
     PersonsService.assertPending(c);
     if (c.kind === 'REGISTRATION' || c.kind === 'IMPORT') return this.approveRegistrations(c, note, caller);
+    if (c.kind === 'STANDARDS_ADJUSTMENT') return this.approveAdjustment(c, note, caller);
     return this.approvePersonChange(c, note, caller);
   }
 
   /** Fetches quotes for keys of several timelines (one batch for all); with a candidate standards version for a simulation. */
-  async quotes(items: readonly { t: Timeline; district: string; keys: QuoteKey[] }[], candidateVersionId?: string): Promise<Map<string, Quote>[]> {
+  async quotes(items: readonly { t: Timeline; district: string; keys: QuoteKey[] }[], o: QuoteOptions = {}): Promise<Map<string, Quote>[]> {
     const queries: BenefitQuery[] = [];
     for (const it of items) {
       const byId = new Map(it.t.identities.map((i) => [i.id, i]));
       for (const k of it.keys) queries.push({ attrs: byId.get(k.identityId)!.attrs, district: it.district, month: k.month });
     }
-    const answers = queries.length ? await this.d.benefits.quote(queries, candidateVersionId ? { candidateVersionId } : {}) : [];
+    const answers = queries.length ? await this.d.benefits.quote(queries, o) : [];
     let n = 0;
     return items.map((it) => {
       const m = new Map<string, Quote>();
@@ -452,6 +454,21 @@ export class PersonsService {
       const backPay = adjustments.reduce((s, a) => s + (a.amountFen > 0n ? a.amountFen : 0n), 0n);
       const overpayment = adjustments.reduce((s, a) => s + (a.amountFen < 0n ? a.amountFen : 0n), 0n);
       return { change, ...(person ? { person } : {}), effect: { personsRegistered: rows.rows.length, backPay, overpayment, funeral: 0n, lines: adjustments.length } };
+    });
+  }
+
+  /**
+   * An annual adjustment's change (ApproveAdjustment forwards the approver's own token): from now
+   * until its apply completes, payroll P waits (the gate in runPayroll). Refused once P has run.
+   */
+  private async approveAdjustment(c: store.ChangeRow, note: string | null, caller: Caller) {
+    const me = who(caller);
+    return withTx(this.d.pool, async (tx) => {
+      await store.lockPayrollShared(tx);
+      PersonsService.assertPending((await store.getChange(tx, c.id, true))!);
+      await assertPayrollOpen(tx, (await getApply(tx, c.id)).payroll_month);
+      const change = await store.decideChange(tx, c.id, 'APPROVED', me.subject, me.via, note);
+      return { change, effect: { personsRegistered: 0, backPay: 0n, overpayment: 0n, funeral: 0n, lines: 0 } };
     });
   }
 
@@ -696,6 +713,7 @@ export class PersonsService {
       await store.lockPayrollExclusive(tx);
       const again = await tx.query<{ result: PayrollResult }>('SELECT result FROM payroll_runs WHERE month = $1', [month]);
       if (again.rows[0]) return { result: again.rows[0].result, alreadyRun: true };
+      await assertNoApplyInProgress(tx, month);
       await tx.query("INSERT INTO payroll_runs (month, run_by, run_via, result) VALUES ($1, $2, $3, '{}')", [month, me.subject, me.via]);
       const payee = 'p.district, p.payee_bank, p.payee_account_enc, p.payee_account_masked, p.payee_name_enc';
       const cols = 'run_month, person_id, benefit, kind, for_month, amount_fen, adjustment_id, category, district, payee_bank, payee_account_enc, payee_account_masked, payee_name_enc';

@@ -504,6 +504,16 @@ export async function settledAmounts(q: Queryable, personId: string, from: YearM
   return new Map(r.rows.map((x) => [`${x.benefit}|${x.month}`, x.fen]));
 }
 
+/** The funeral subsidy recorded per person (all sources), fen. */
+export async function funeralRecorded(q: Queryable, personIds: readonly string[]): Promise<Map<string, bigint>> {
+  if (!personIds.length) return new Map();
+  const r = await q.query<{ person_id: string; fen: bigint }>(
+    "SELECT person_id, sum(amount_fen)::int8 AS fen FROM adjustment_lines WHERE person_id = ANY($1) AND benefit = 'FUNERAL_SUBSIDY' GROUP BY person_id",
+    [personIds],
+  );
+  return new Map(r.rows.map((x) => [x.person_id, x.fen]));
+}
+
 export interface NewAdjustment {
   id: string;
   personId: string;
@@ -648,15 +658,44 @@ export async function payrollLines(q: Queryable, month: string, personId: string
 // ---- the annual adjustment's simulation (simulation.ts) ----
 
 export interface ImpactRow {
-  run_id: string;
   person_id: string;
   district: string;
   category: string | null;
-  person_version: bigint;
-  old_monthly_fen: bigint;
-  new_monthly_fen: bigint;
-  back_pay_fen: bigint;
-  budget_to_december_fen: bigint;
+  simulated: boolean;
+  person_version: bigint | null;
+  old_monthly_fen: bigint | null;
+  new_monthly_fen: bigint | null;
+  back_pay_fen: bigint | null;
+  budget_to_december_fen: bigint | null;
+  funeral_top_up_fen: bigint | null;
+  applied: boolean;
+  applied_person_version: bigint | null;
+  applied_back_pay_fen: bigint | null;
+  applied_funeral_fen: bigint | null;
+  applied_new_monthly_fen: bigint | null;
+}
+
+/**
+ * A run attempt's impacts beside what its apply wrote (once applied), by person: simulated persons,
+ * and persons applied without a simulation row (registered since). `changedOnly`: applied with
+ * another person version than simulated, or not simulated.
+ */
+export async function impactsOf(q: Queryable, attemptId: string, after: string | null, limit: number, changedOnly: boolean): Promise<ImpactRow[]> {
+  const { rows } = await q.query<ImpactRow>(
+    `WITH i AS (SELECT * FROM adjustment_impacts WHERE run_id = $1),
+          m AS (SELECT m.* FROM adjustment_markers m JOIN adjustment_applies a ON a.change_id = m.change_id WHERE a.attempt_id = $1)
+     SELECT coalesce(i.person_id, m.person_id) AS person_id, coalesce(i.district, p.district) AS district, coalesce(i.category, p.categories[1]) AS category,
+            i.person_id IS NOT NULL AS simulated, i.person_version, i.old_monthly_fen, i.new_monthly_fen, i.back_pay_fen, i.budget_to_december_fen, i.funeral_top_up_fen,
+            m.person_id IS NOT NULL AS applied, m.person_version AS applied_person_version, m.back_pay_fen AS applied_back_pay_fen,
+            m.funeral_fen AS applied_funeral_fen, m.new_monthly_fen AS applied_new_monthly_fen
+       FROM i FULL JOIN m ON m.person_id = i.person_id
+       JOIN persons p ON p.id = coalesce(i.person_id, m.person_id)
+      WHERE ($2::uuid IS NULL OR coalesce(i.person_id, m.person_id) > $2)
+        AND (NOT $4 OR (m.person_id IS NOT NULL AND i.person_version IS DISTINCT FROM m.person_version))
+      ORDER BY 1 LIMIT $3`,
+    [attemptId, after, limit, changedOnly],
+  );
+  return rows;
 }
 
 export interface ImpactTotalRow {
@@ -666,6 +705,7 @@ export interface ImpactTotalRow {
   back_pay: string;
   monthly_change: string;
   budget: string;
+  funeral: string;
 }
 
 /** Totals of a run's impacts: overall, by category and by district (one statement). */
@@ -673,14 +713,14 @@ export async function impactTotals(q: Queryable, runId: string): Promise<{ total
   const { rows } = await q.query<ImpactTotalRow & { dim: 'all' | 'category' | 'district' }>(
     `SELECT CASE WHEN GROUPING(category) = 0 THEN 'category' WHEN GROUPING(district) = 0 THEN 'district' ELSE 'all' END AS dim,
             coalesce(category, district) AS grp, count(*)::text AS persons,
-            count(*) FILTER (WHERE back_pay_fen <> 0 OR new_monthly_fen <> old_monthly_fen)::text AS affected,
+            count(*) FILTER (WHERE back_pay_fen <> 0 OR funeral_top_up_fen <> 0 OR new_monthly_fen <> old_monthly_fen)::text AS affected,
             coalesce(sum(back_pay_fen), 0)::text AS back_pay, coalesce(sum(new_monthly_fen - old_monthly_fen), 0)::text AS monthly_change,
-            coalesce(sum(budget_to_december_fen), 0)::text AS budget
+            coalesce(sum(budget_to_december_fen), 0)::text AS budget, coalesce(sum(funeral_top_up_fen), 0)::text AS funeral
        FROM adjustment_impacts WHERE run_id = $1
       GROUP BY GROUPING SETS ((), (category), (district)) ORDER BY 1, 2`,
     [runId],
   );
-  const empty: ImpactTotalRow = { grp: null, persons: '0', affected: '0', back_pay: '0', monthly_change: '0', budget: '0' };
+  const empty: ImpactTotalRow = { grp: null, persons: '0', affected: '0', back_pay: '0', monthly_change: '0', budget: '0', funeral: '0' };
   return {
     total: rows.find((r) => r.dim === 'all') ?? empty,
     byCategory: rows.filter((r) => r.dim === 'category'),

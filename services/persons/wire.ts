@@ -26,7 +26,7 @@ export const enums = {
   adjustment: enumMap(['BACK_PAY', 'OVERPAYMENT', 'ONE_OFF'] as const, adjustmentKindFromJSON, 'ADJUSTMENT_KIND_'),
   lineKind: enumMap(['REGULAR', 'BACK_PAY', 'RECOVERY', 'ONE_OFF'] as const, payrollLineKindFromJSON, 'PAYROLL_LINE_KIND_'),
   changeKind: enumMap(
-    ['REGISTRATION', 'IMPORT', 'ADD_IDENTITY', 'CHANGE_IDENTITY', 'END_IDENTITY', 'SUSPEND', 'RESUME', 'TRANSFER_OUT', 'RECORD_DEATH', 'CHANGE_PAYEE', 'RECOMPUTE'] as const,
+    ['REGISTRATION', 'IMPORT', 'ADD_IDENTITY', 'CHANGE_IDENTITY', 'END_IDENTITY', 'SUSPEND', 'RESUME', 'TRANSFER_OUT', 'RECORD_DEATH', 'CHANGE_PAYEE', 'RECOMPUTE', 'STANDARDS_ADJUSTMENT'] as const,
     changeKindFromJSON,
     'CHANGE_KIND_',
   ),

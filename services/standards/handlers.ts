@@ -25,7 +25,7 @@ import {
   type Version,
 } from './domain/versions';
 import { recordIndexValuePublished, recordPublished } from './events';
-import { attempt, createLookups, type Candidate } from './lookups';
+import { attempt, createLookups, type Before, type Candidate } from './lookups';
 import * as s from './schemas';
 import * as store from './store';
 import { benefitToProto, indexValueToProto, keyToProto, ruleToProto, rowToProto, versionToProto } from './wire';
@@ -319,16 +319,22 @@ export function createStandardsHandlers({ pool, clock, settings }: StandardsDeps
     },
 
     async batchLookupBenefits(req, ctx) {
-      const { items, candidateVersionId } = parseInput(s.batchLookupRequest, req);
+      const { items, candidateVersionId, beforeVersionId } = parseInput(s.batchLookupRequest, req);
       let candidate: Candidate | undefined;
       if (candidateVersionId) {
         const version = await mustGet(pool, candidateVersionId);
         assertCandidate(version);
         candidate = { version, rows: (await store.rowsOf(pool, [version.id])).get(version.id) ?? [] };
       }
+      let before: Before | undefined;
+      if (beforeVersionId) {
+        const version = await mustGet(pool, beforeVersionId);
+        if (version.status !== 'PUBLISHED') throw failedPrecondition('VERSION_NOT_PUBLISHED', `version ${version.id} is ${version.status}, not PUBLISHED`);
+        before = { version, corrected: version.correctsVersionId ? await mustGet(pool, version.correctsVersionId) : undefined };
+      }
       const parsed = items.map((it) => attempt(() => toQuery(parseInput(s.lookupRequest, it))));
       const valid = parsed.flatMap((p) => ('ok' in p ? [p.ok] : []));
-      const done = (await lookupAll(valid, candidate))[Symbol.iterator]();
+      const done = (await lookupAll(valid, candidate, before))[Symbol.iterator]();
       return {
         results: parsed.map((p) => {
           const res = 'ok' in p ? done.next().value! : p;

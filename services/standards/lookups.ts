@@ -11,6 +11,12 @@ export interface Candidate {
   rows: Row[];
 }
 
+/** A published version looked up as not yet published: without it, with the version it corrected. */
+export interface Before {
+  version: Version;
+  corrected: Version | undefined;
+}
+
 /**
  * Benefit lookups for any number of queries with three queries to the database: the published
  * versions' heads, the rows of versions in force not yet cached, and the index values of the cities
@@ -21,8 +27,9 @@ export interface Candidate {
  */
 export function createLookups(pool: Pool, settings: LookupSettings) {
   const tables = new Map<string, Table>();
-  return async function lookupAll(queries: LookupQuery[], candidate?: Candidate): Promise<({ ok: Benefit } | { err: unknown })[]> {
+  return async function lookupAll(queries: LookupQuery[], candidate?: Candidate, before?: Before): Promise<({ ok: Benefit } | { err: unknown })[]> {
     let published = await store.publishedHeads(pool);
+    if (before) published = [...published.filter((h) => h.id !== before.version.id), ...(before.corrected ? [before.corrected] : [])];
     const own = new Map<string, Table>();
     if (candidate) {
       const c = candidate.version;

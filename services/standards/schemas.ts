@@ -188,5 +188,6 @@ export const MAX_BATCH = 5_000;
 export const batchLookupRequest = z.object({
   items: z.array(z.unknown()).min(1, 'at least one item').max(MAX_BATCH),
   candidateVersionId: z.union([z.literal(''), versionId]),
-});
+  beforeVersionId: z.union([z.literal(''), versionId]),
+}).refine((r) => !(r.candidateVersionId && r.beforeVersionId), { path: ['beforeVersionId'], message: 'not together with candidateVersionId' });
 export const discardRequest = z.object({ versionId, expectedRevision: revision, reason: z.string().trim().min(1, 'required').max(2000) });

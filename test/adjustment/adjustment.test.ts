@@ -7,18 +7,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnnualAdjustmentServiceService, Phase } from '../../protos/gen/youfu/adjustment/v1/adjustment';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { RowComponent, StandardLevel, SubsidyStandardServiceService, VersionStatus } from '../../protos/gen/youfu/standards/v1/standards';
-import { adjustmentModule, dueScheduleId } from '../../services/adjustment/index';
+import { dueScheduleId } from '../../services/adjustment/index';
 import { recordDue } from '../../services/adjustment/store';
 import { shanghaiDate } from '../../services/lib/civil';
-import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
-import { startService, type RunningService } from '../../services/lib/runtime';
+import type { UnaryClient } from '../../services/lib/grpc';
+import type { RunningService } from '../../services/lib/runtime';
 import { seedFileVersions } from '../../services/standards/seed';
 import { rowToProto } from '../../services/standards/wire';
-import { startWorkflowsWorker } from '../../workflows/worker';
-import { idGenerator, movableClock, pbDate, registration, startStack, survivor, type Stack } from '../persons/support';
-import { eventually, serviceEnv, token, uniqueId } from '../support/env';
+import { idGenerator, movableClock, pbDate, registration, survivor, type Stack } from '../persons/support';
+import { token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
-import { deleteSchedule, temporalClient } from '../support/temporal';
+import { temporalClient } from '../support/temporal';
+import { startAdjustmentStack, type AdjustmentStack } from './support';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,40 +26,24 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** A year's adjustment through AnnualAdjustmentService: start → simulation → approval (publication) or rejection (discard). */
 describe('annual adjustment runs', () => {
   const { clock, set } = movableClock('2022-07-15');
+  let a: AdjustmentStack;
   let stack: Stack;
   let svc: RunningService;
   let client: UnaryClient<typeof AnnualAdjustmentServiceService>;
   let standards: UnaryClient<typeof SubsidyStandardServiceService>;
-  let worker: { stop(): Promise<void> };
-  const personsQueue = uniqueId('persons');
-  const workflowsQueue = uniqueId('workflows-adjustment');
+  let personsQueue: string;
+  let workflowsQueue: string;
+  let adjustmentQueue: string;
   const gen = idGenerator(5151);
   let clerk: string;
   let approver: string;
-  let adjustmentQueue: string;
 
-  const phase = async (runId: string, want: Phase) =>
-    eventually(async () => {
-      const { adjustment } = await client.getAdjustment({ runId }, clerk);
-      return adjustment!.phase === want ? adjustment! : undefined;
-    }, 60_000, `run ${runId} ${Phase[want]}`);
+  const phase = (runId: string, want: Phase) => a.phase(runId, want, clerk);
 
   beforeAll(async () => {
-    stack = await startStack('adjustment', clock, { YOUFU_ACTIVITY_QUEUE: personsQueue }, { YOUFU_STANDARDS_SEED_UNTIL: '2021-12-31' });
-    const env = serviceEnv(stack.db.adminUrl, stack.prefix, {
-      YOUFU_STANDARDS_ADDR: `127.0.0.1:${stack.standards.grpcPort}`,
-      YOUFU_PERSONS_ADDR: stack.address,
-      YOUFU_WORKFLOWS_QUEUE: workflowsQueue,
-      YOUFU_PERSONS_QUEUE: personsQueue,
-      YOUFU_ACTIVITY_QUEUE: uniqueId('adjustment'),
-      // The schedule's id carries the run's topic prefix; afterAll deletes it.
-      YOUFU_ADJUSTMENT_DUE_CRON: '0 9 1 8 *',
-    });
-    adjustmentQueue = env.YOUFU_ACTIVITY_QUEUE!;
-    svc = await startService(adjustmentModule, { env, clock });
-    worker = await startWorkflowsWorker({ taskQueue: workflowsQueue, env, clock });
-    client = createUnaryClient(AnnualAdjustmentServiceService, `127.0.0.1:${svc.grpcPort}`);
-    standards = createUnaryClient(SubsidyStandardServiceService, `127.0.0.1:${stack.standards.grpcPort}`);
+    // The schedule's id carries the run's topic prefix; stop() deletes it.
+    a = await startAdjustmentStack('adjustment', clock, { YOUFU_ADJUSTMENT_DUE_CRON: '0 9 1 8 *' });
+    ({ stack, svc, client, standards, personsQueue, workflowsQueue, adjustmentQueue } = a);
     [clerk, approver] = await Promise.all([token('clerk', 'li'), token('approver', 'wang')]);
     for (let i = 0; i < 3; i++) {
       const p = await stack.client.proposeRegistration({ person: registration(gen(), { approvalDate: pbDate('2021-09-01'), identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-09-01') }] }) }, clerk);
@@ -68,12 +52,7 @@ describe('annual adjustment runs', () => {
     set('2022-09-20');
   }, 120_000);
   afterAll(async () => {
-    await deleteSchedule(dueScheduleId(stack.prefix));
-    client?.close();
-    standards?.close();
-    await worker?.stop();
-    await svc?.stop();
-    await stack?.stop();
+    await a?.stop();
   });
 
   it('drafts the new rows for the clerk, simulates, and publishes them on the approver’s own approval', async () => {
@@ -106,6 +85,8 @@ describe('annual adjustment runs', () => {
     expect(approved.adjustment).toMatchObject({ phase: Phase.PHASE_PUBLISHED, decidedBy: 'wang' });
     const published = (await standards.getVersion({ versionId: started.adjustment!.versionId }, clerk)).version!;
     expect(published).toMatchObject({ status: VersionStatus.VERSION_STATUS_PUBLISHED, approvedBy: 'wang', publishedBy: 'wang' });
+    // No payroll has run yet: nothing to wait for, the apply follows.
+    expect((await phase('adjustment:2022:national', Phase.PHASE_COMPLETED)).applied).toMatchObject({ persons: 3n, personsChanged: 3n });
     expect(await failure(client.approveAdjustment({ runId: 'adjustment:2022:national', payrollMonth: { year: 2022, month: 10 }, note: '' }, approver))).toMatchObject({
       reason: 'ADJUSTMENT_NOT_AWAITING_APPROVAL',
     });
@@ -140,7 +121,7 @@ describe('annual adjustment runs', () => {
     expect(adjustments.map((a) => [a.runId, Phase[a.phase]])).toEqual([
       [runId, 'PHASE_AWAITING_APPROVAL'],
       [runId, 'PHASE_REJECTED'],
-      ['adjustment:2022:national', 'PHASE_PUBLISHED'],
+      ['adjustment:2022:national', 'PHASE_COMPLETED'],
     ]);
   });
   it('pauses and resumes a run, cancels one before publication (discarding its draft), never after', async () => {
@@ -187,7 +168,7 @@ describe('annual adjustment runs', () => {
         env: { ...process.env, YOUFU_TOKEN: clerk, YOUFU_ADJUSTMENT_ADDR: `127.0.0.1:${svc.grpcPort}`, YOUFU_PERSONS_ADDR: stack.address },
       }).then(({ stdout }) => stdout, (e: { stdout: string; stderr: string; code: number }) => ({ code: e.code, stderr: e.stderr }));
     const status = await cli('status', 'adjustment:2022:national');
-    expect(status).toContain('adjustment:2022:national  PUBLISHED');
+    expect(status).toContain('adjustment:2022:national  COMPLETED');
     expect(status).toContain('3 persons, 3 affected');
     const impact = await cli('impact', 'adjustment:2022:national');
     expect(impact).toContain('by category');

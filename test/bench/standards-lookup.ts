@@ -57,7 +57,7 @@ try {
   }
 
   const items = Array.from({ length: persons }, (_, i) => person(i));
-  const batches = Array.from({ length: Math.ceil(persons / MAX_BATCH) }, (_, b) => ({ items: items.slice(b * MAX_BATCH, (b + 1) * MAX_BATCH), candidateVersionId: '' }));
+  const batches = Array.from({ length: Math.ceil(persons / MAX_BATCH) }, (_, b) => ({ items: items.slice(b * MAX_BATCH, (b + 1) * MAX_BATCH), candidateVersionId: '', beforeVersionId: '' }));
   const lookupAll = async () => (await Promise.all(batches.map((req) => client.batchLookupBenefits(req, reader, { deadlineMs: 120_000 })))).flatMap((r) => r.results);
   const warm = await client.batchLookupBenefits(batches[0]!, reader);
   const failed = warm.results.filter((r) => r.outcome?.$case !== 'benefit').length;

@@ -86,13 +86,14 @@ describe('adjustment impact simulation (persons activity, run by the adjustment 
     expect(d).toBeGreaterThan(0n);
     expect(result).toEqual({ persons: 4, total: 4, backPayFen: String(4n * d), done: true });
 
-    const impact = await stack.client.listAdjustmentImpact({ runId, page: { pageSize: 10, pageToken: '' } }, auditor);
+    const impact = await stack.client.listAdjustmentImpact({ runId, page: { pageSize: 10, pageToken: '' }, changedSinceSimulation: false }, auditor);
     const of = (id: string) => impact.impacts.find((x) => x.personId === id)!;
     expect(of(people.allAlong)).toMatchObject({ backPay: { fen: 2n * d }, oldMonthly: { fen: monthly('2021-08-01') }, newMonthly: { fen: monthly('2022-08-01') }, budgetToDecember: { fen: 5n * d } });
     expect(of(people.september)).toMatchObject({ backPay: { fen: d }, budgetToDecember: { fen: 4n * d } });
-    expect(of(people.diedAugust)).toMatchObject({ backPay: { fen: d }, oldMonthly: { fen: 0n }, newMonthly: { fen: 0n } });
+    // Died in August: August's raise, and the funeral subsidy topped up by 6 × the raise (in the budget, beside the back pay).
+    expect(of(people.diedAugust)).toMatchObject({ backPay: { fen: d }, oldMonthly: { fen: 0n }, newMonthly: { fen: 0n }, funeralTopUp: { fen: 6n * d }, budgetToDecember: { fen: 7n * d } });
     expect(of(people.suspended)).toMatchObject({ backPay: { fen: 0n }, oldMonthly: { fen: 0n }, budgetToDecember: { fen: 0n } });
-    expect(impact.total).toMatchObject({ persons: 4n, personsAffected: 3n, backPay: { fen: 4n * d }, monthlyChange: { fen: 2n * d }, budgetToDecember: { fen: 10n * d } });
+    expect(impact.total).toMatchObject({ persons: 4n, personsAffected: 3n, backPay: { fen: 4n * d }, monthlyChange: { fen: 2n * d }, budgetToDecember: { fen: 16n * d }, funeralTopUp: { fen: 6n * d } });
     expect(impact.byCategory).toEqual([expect.objectContaining({ group: 'MARTYR_SURVIVOR', persons: 4n, backPay: { fen: 4n * d } })]);
     expect(impact.byDistrict.reduce((n, t) => n + t.persons, 0n)).toBe(4n);
   });

@@ -72,7 +72,7 @@ describe('LookupBenefit and BatchLookupBenefits (seeded national tables, local t
       { attributes: attrs({ category: Category.CATEGORY_DEMOBILIZED_RURAL, enlistmentPeriod: EnlistmentPeriod.ENLISTMENT_PERIOD_EARLY_PRC }), districtCode: '440106', date: date('2022-08-01') },
       { attributes: attrs({ disabilityGrade: 1, cause: CAUSE.WAR }), districtCode: '4401', date: date('2022-08-01') },
     ];
-    const { results } = await s.client.batchLookupBenefits({ items: [...bad.slice(0, 2), ...good, ...bad.slice(2)], candidateVersionId: '' }, service);
+    const { results } = await s.client.batchLookupBenefits({ items: [...bad.slice(0, 2), ...good, ...bad.slice(2)], candidateVersionId: '', beforeVersionId: '' }, service);
     expect(results).toHaveLength(good.length + bad.length);
     const errors = [results[0], results[1], results.at(-2), results.at(-1)].map((r) => (r?.outcome?.$case === 'error' ? r.outcome.value : undefined));
     expect(errors.map((e) => [e?.code, e?.reason])).toEqual([
@@ -92,7 +92,7 @@ describe('LookupBenefit and BatchLookupBenefits (seeded national tables, local t
 
   it('refuses a batch beyond 5,000 items as a whole', async () => {
     const item = { attributes: attrs({ disabilityGrade: 1, cause: CAUSE.WAR }), districtCode: '440106', date: date('2022-08-01') };
-    const f = await failure(s.client.batchLookupBenefits({ items: Array.from({ length: 5001 }, () => item), candidateVersionId: '' }, service));
+    const f = await failure(s.client.batchLookupBenefits({ items: Array.from({ length: 5001 }, () => item), candidateVersionId: '', beforeVersionId: '' }, service));
     expect([f.code, f.fields]).toEqual([grpc.status.INVALID_ARGUMENT, ['items']]);
   });
 
@@ -199,8 +199,8 @@ describe('LookupBenefit and BatchLookupBenefits (seeded national tables, local t
       { versionId: draft!.id, expectedRevision: draft!.revision, rows: [{ key: { category: Category.CATEGORY_MARTYR_SURVIVOR, cause: 0, disabilityGrade: 0, enlistmentPeriod: 0, component: RowComponent.ROW_COMPONENT_PERIODIC_BENEFIT }, rule: { $case: 'annualAmount', value: { fen: 3_000_000n } } }] },
       clerk,
     );
-    const fen = async (day: string, candidateVersionId = '') => {
-      const { results } = await s.client.batchLookupBenefits({ items: [item(day)], candidateVersionId }, service);
+    const fen = async (day: string, candidateVersionId = '', beforeVersionId = '') => {
+      const { results } = await s.client.batchLookupBenefits({ items: [item(day)], candidateVersionId, beforeVersionId }, service);
       const r = results[0]!.outcome!;
       if (r.$case !== 'benefit') throw new Error(r.value.message);
       return [r.value.annualAmount!.fen, r.value.versionsUsed.map((v) => v.id)] as const;
@@ -210,12 +210,21 @@ describe('LookupBenefit and BatchLookupBenefits (seeded national tables, local t
     expect(await fen('2023-09-01', draft!.id)).toEqual([3_000_000n, [draft!.id]]);
     expect(await fen('2023-07-31', draft!.id)).toEqual(published); // before its date: the published table
     expect(await fen('2023-09-01')).toEqual(published); // nothing cached from the candidate
+    // before_version_id: as things stood before the 2022 version was published — the 2021 table.
+    const before2022 = await fen('2023-09-01', '', NATIONAL_2022);
+    expect(before2022).toEqual(await fen('2022-07-01'));
+    expect(before2022[1]).not.toContain(NATIONAL_2022);
+    expect(await failure(s.client.batchLookupBenefits({ items: [item('2023-09-01')], candidateVersionId: draft!.id, beforeVersionId: NATIONAL_2022 }, service))).toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      fields: ['beforeVersionId'],
+    });
+    expect(await failure(s.client.batchLookupBenefits({ items: [item('2023-09-01')], candidateVersionId: '', beforeVersionId: draft!.id }, service))).toMatchObject({ reason: 'VERSION_NOT_PUBLISHED' });
 
     expect(await failure(s.client.discardDraft({ versionId: draft!.id, expectedRevision: 1n, reason: 'rejected' }, clerk))).toMatchObject({ code: grpc.status.ABORTED, reason: 'STALE_REVISION' });
     expect(await failure(s.client.discardDraft({ versionId: draft!.id, expectedRevision: edited.version!.revision, reason: 'rejected' }, service))).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
     const { version: gone } = await s.client.discardDraft({ versionId: draft!.id, expectedRevision: edited.version!.revision, reason: 'adjustment rejected' }, clerk);
     expect(gone).toMatchObject({ status: VersionStatus.VERSION_STATUS_DISCARDED, discardedBy: 'li', discardReason: 'adjustment rejected' });
-    expect(await failure(s.client.batchLookupBenefits({ items: [item('2023-09-01')], candidateVersionId: draft!.id }, service))).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, reason: 'CANDIDATE_NOT_USABLE' });
+    expect(await failure(s.client.batchLookupBenefits({ items: [item('2023-09-01')], candidateVersionId: draft!.id, beforeVersionId: '' }, service))).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, reason: 'CANDIDATE_NOT_USABLE' });
     expect(await failure(s.client.discardDraft({ versionId: draft!.id, expectedRevision: gone!.revision, reason: 'again' }, clerk))).toMatchObject({ reason: 'VERSION_NOT_DISCARDABLE' });
     expect(await failure(s.client.discardDraft({ versionId: NATIONAL_2022, expectedRevision: 1n, reason: 'no' }, approver))).toMatchObject({ reason: 'VERSION_NOT_DISCARDABLE' });
     expect(await failure(s.client.approveVersion({ versionId: draft!.id, expectedRevision: gone!.revision }, approver))).toMatchObject({ reason: 'VERSION_NOT_DRAFT' });

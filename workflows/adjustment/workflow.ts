@@ -1,13 +1,13 @@
-import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, executeChild, proxyActivities, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import type { createAdjustmentActivities } from '../../services/adjustment/activities';
-import { simulationWorkflowId } from '../../services/adjustment/domain/ids';
+import { applyWorkflowId, simulationWorkflowId } from '../../services/adjustment/domain/ids';
 import type { createPersonsActivities } from '../../services/persons/activities';
 
 /**
- * The annual adjustment (issue 10), phase by phase as they are built. Today: the impact simulation —
- * every person of the region costed against the candidate standards version, a page at a time in
- * persons' activities (queue `persons`), the rows kept in persons (ListAdjustmentImpact). Continues
- * as new every PAGES_PER_RUN pages, so a million persons keep the history small.
+ * The annual adjustment (issue 10). The impact simulation: every person of the region costed
+ * against the candidate standards version, a page at a time in persons' activities (queue
+ * `persons`), the rows kept in persons (ListAdjustmentImpact). Continues as new every
+ * PAGES_PER_RUN pages, so a million persons keep the history small.
  */
 export interface SimulationInput {
   runId: string;
@@ -77,18 +77,90 @@ export async function adjustmentSimulation(input: SimulationInput): Promise<Simu
   return continueAsNew<typeof adjustmentSimulation>({ ...input, after, persons, backPayFen: backPay.toString(), paused: holding, total });
 }
 
+export interface ApplyInput {
+  /** The persons change request (STANDARDS_ADJUSTMENT) the apply writes under. */
+  changeId: string;
+  regionCode: string;
+  personsQueue: string;
+  pageSize?: number;
+  /** Carried over by continue-as-new. */
+  after?: string;
+  persons?: number;
+  backPayFen?: string;
+  funeralFen?: string;
+  /** Pass 1 reaches everyone; each further pass (the sweep) those not reached yet; the last finds none. */
+  pass?: number;
+  seenInPass?: number;
+  paused?: boolean;
+  total?: number;
+}
+
+export interface ApplyProgress extends SimulationProgress {
+  funeralFen: string;
+  pass: number;
+}
+
+/**
+ * The apply phase's paging (child of annualAdjustment): persons' `applyAdjustmentPage` over the
+ * region's persons not marked yet, then sweeps (persons registered or changed meanwhile) until a
+ * pass finds nobody. Same `progress` query and `paused` signal as the simulation.
+ */
+export async function adjustmentApply(input: ApplyInput): Promise<ApplyProgress> {
+  const { applyAdjustmentPage, countAdjustmentPersons } = proxyActivities<ReturnType<typeof createPersonsActivities>>({
+    taskQueue: input.personsQueue,
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+  let persons = input.persons ?? 0;
+  let backPay = BigInt(input.backPayFen ?? '0');
+  let funeral = BigInt(input.funeralFen ?? '0');
+  let after = input.after ?? '';
+  let pass = input.pass ?? 1;
+  let seen = input.seenInPass ?? 0;
+  let holding = input.paused ?? false;
+  let total = input.total ?? -1;
+  let done = false;
+  const now = (): ApplyProgress => ({ persons, backPayFen: backPay.toString(), funeralFen: funeral.toString(), done, pass, ...(total >= 0 ? { total } : {}) });
+  setHandler(simulationProgress, now);
+  setHandler(paused, (p) => void (holding = p));
+  for (let page = 0; page < PAGES_PER_RUN; page++) {
+    await condition(() => !holding);
+    if (total < 0) total = await countAdjustmentPersons(input.regionCode);
+    const r = await applyAdjustmentPage({ changeId: input.changeId, after, limit: input.pageSize ?? 1000 });
+    persons += r.applied;
+    seen += r.processed;
+    backPay += BigInt(r.backPayFen);
+    funeral += BigInt(r.funeralFen);
+    after = r.next;
+    if (!after) {
+      if (seen === 0) {
+        done = true;
+        return now();
+      }
+      pass += 1;
+      seen = 0;
+    }
+  }
+  return continueAsNew<typeof adjustmentApply>({ ...input, after, persons, backPayFen: backPay.toString(), funeralFen: funeral.toString(), pass, seenInPass: seen, paused: holding, total });
+}
+
 export interface AdjustmentInput {
   /** This attempt (runs.id): the simulation's rows in persons are kept under it. */
   attemptId: string;
   /** The workflow id, `adjustment:{year}:{national|region code}`. */
   runId: string;
   versionId: string;
+  level: 'NATIONAL' | 'LOCAL';
   effectiveFrom: string;
   payrollMonth: string;
   regionCode: string;
+  /** The clerk who started it (the persons change request is theirs: the approver must be another). */
+  startedBy: string;
   personsQueue: string;
   /** The adjustment service's activity queue (`adjustment`). */
   adjustmentQueue: string;
+  /** How often the apply looks again whether payroll P−1 has closed. */
+  payrollPoll?: string;
 }
 
 /** The approver's decision, signalled by ApproveAdjustment / RejectAdjustment once they did their part. */
@@ -96,16 +168,30 @@ export const decided = defineSignal<[{ approved: boolean }]>('decided');
 /** CancelAdjustment, once it discarded the draft: the run ends. */
 export const cancel = defineSignal('cancel');
 
+export interface AdjustmentResult {
+  approved: boolean;
+  cancelled?: boolean;
+  applied?: Awaited<ReturnType<ReturnType<typeof createPersonsActivities>['completeAdjustmentApply']>>;
+}
+
 /**
- * One annual adjustment run (workflow id `adjustment:{year}:{region}`): the impact simulation (a
- * child workflow paging through persons), the totals recorded by the adjustment service, then the
- * wait for the approver. ApproveAdjustment approves and publishes the standards version with the
- * approver's own token and signals `decided`; RejectAdjustment discards the draft. The apply phase
- * (back pay written in persons) is the next step to build.
+ * One annual adjustment run (workflow id `adjustment:{year}:{region}`): the persons change request
+ * the apply will write under, the impact simulation (a child workflow paging through persons), the
+ * totals recorded by the adjustment service, then the wait for the approver. ApproveAdjustment
+ * approves and publishes the standards version and the change request with the approver's own
+ * token and signals `decided`. Then the apply: once payroll P−1 has closed, the version is recorded
+ * in persons and the child `adjustmentApply` pages through the region (payroll P waits meanwhile);
+ * the totals end the run (COMPLETED, AdjustmentCompleted). A rejection or cancellation withdraws
+ * the change request.
  */
-export async function annualAdjustment(input: AdjustmentInput): Promise<{ approved: boolean; cancelled?: boolean }> {
-  const { recordSimulated } = proxyActivities<ReturnType<typeof createAdjustmentActivities>>({
+export async function annualAdjustment(input: AdjustmentInput): Promise<AdjustmentResult> {
+  const own = proxyActivities<ReturnType<typeof createAdjustmentActivities>>({
     taskQueue: input.adjustmentQueue,
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+  const persons = proxyActivities<ReturnType<typeof createPersonsActivities>>({
+    taskQueue: input.personsQueue,
     startToCloseTimeout: '1 minute',
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
@@ -113,6 +199,20 @@ export async function annualAdjustment(input: AdjustmentInput): Promise<{ approv
   let cancelled = false;
   setHandler(decided, (d) => void (decision ??= d));
   setHandler(cancel, () => void (cancelled = true));
+  const { changeId } = await persons.proposeAdjustmentChange({
+    attemptId: input.attemptId,
+    workflowId: input.runId,
+    versionId: input.versionId,
+    level: input.level,
+    regionCode: input.regionCode,
+    effectiveFrom: input.effectiveFrom,
+    payrollMonth: input.payrollMonth,
+    proposedBy: input.startedBy,
+  });
+  const withdraw = async (why: string) => {
+    await persons.withdrawAdjustmentChange({ changeId, reason: `adjustment ${input.runId} ${why}` });
+    return { approved: false, ...(why === 'cancelled' ? { cancelled: true } : {}) };
+  };
   const simulation = await startChild(adjustmentSimulation, {
     workflowId: simulationWorkflowId(input.runId, input.attemptId),
     args: [{ runId: input.attemptId, candidateVersionId: input.versionId, effectiveFrom: input.effectiveFrom, payrollMonth: input.payrollMonth, regionCode: input.regionCode, personsQueue: input.personsQueue }],
@@ -120,10 +220,19 @@ export async function annualAdjustment(input: AdjustmentInput): Promise<{ approv
   let simulated = false;
   void simulation.result().then(() => void (simulated = true));
   await condition(() => simulated || cancelled);
-  if (cancelled) return { approved: false, cancelled: true }; // the child is cancelled with its parent (ParentClosePolicy)
-  await recordSimulated(input.attemptId);
+  if (cancelled) return withdraw('cancelled'); // the child is cancelled with its parent (ParentClosePolicy)
+  await own.recordSimulated(input.attemptId, changeId);
   await condition(() => decision !== undefined || cancelled);
-  return cancelled && !decision ? { approved: false, cancelled: true } : decision!;
+  if (!decision?.approved) return withdraw(decision ? 'rejected' : 'cancelled');
+
+  // Apply: after payroll P−1, so that every month before P is settled and back pay covers it.
+  while (!(await persons.adjustmentApplyReadiness(changeId)).ready) await sleep(input.payrollPoll ?? '1 hour');
+  await persons.beginAdjustmentApply(changeId);
+  await own.recordApplying(input.attemptId);
+  await executeChild(adjustmentApply, { workflowId: applyWorkflowId(input.runId, input.attemptId), args: [{ changeId, regionCode: input.regionCode, personsQueue: input.personsQueue }] });
+  const applied = await persons.completeAdjustmentApply(changeId);
+  await own.recordCompleted(input.attemptId, applied);
+  return { approved: true, applied };
 }
 
 /**

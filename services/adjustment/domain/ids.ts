@@ -5,3 +5,6 @@ export const runIdOf = (year: number, level: 'NATIONAL' | 'LOCAL', regionCode: s
 
 /** The simulation child of a run's attempt. */
 export const simulationWorkflowId = (runId: string, attemptId: string) => `${runId}:simulation:${attemptId}`;
+
+/** The apply child of a run's attempt. */
+export const applyWorkflowId = (runId: string, attemptId: string) => `${runId}:apply:${attemptId}`;

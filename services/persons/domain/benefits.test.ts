@@ -7,7 +7,11 @@ import {
   extraBoundaries,
   funeralQuoteKeys,
   funeralSubsidy,
+  funeralTopUp,
   paidKey,
+  preHistoryKeys,
+  preHistoryRaises,
+  raisesOnly,
   quoteKey,
   quoteKeysFor,
   type Quote,
@@ -203,12 +207,59 @@ describe('impactOf (the annual adjustment simulation)', () => {
       newMonthlyFen: 15_800n,
       backPayFen: 2n * 1_000n, // August and September; the nursing-fee decrease is not clawed back
       budgetToDecemberFen: 2_000n + 3n * 800n, // October–December at the net change
+      funeralTopUpFen: 0n,
     });
   });
   it('owes nothing for months with nothing due (suspended, before the first paid month, after death)', () => {
     const current = [p('PENSION', '2022-09', '2022-09', 10_000n)];
     const simulated = [p('PENSION', '2022-09', '2022-09', 11_000n)];
     expect(impactOf(current, simulated, '2022-08', '2022-10')).toMatchObject({ backPayFen: 1_000n, oldMonthlyFen: 0n, newMonthlyFen: 0n, budgetToDecemberFen: 1_000n });
-    expect(impactOf([], [], '2022-08', '2022-10')).toEqual({ oldMonthlyFen: 0n, newMonthlyFen: 0n, backPayFen: 0n, budgetToDecemberFen: 0n });
+    expect(impactOf([], [], '2022-08', '2022-10')).toEqual({ oldMonthlyFen: 0n, newMonthlyFen: 0n, backPayFen: 0n, budgetToDecemberFen: 0n, funeralTopUpFen: 0n });
+  });
+  it('adds the months before history_from and the funeral top-up to the back pay and the budget', () => {
+    const pre = [{ benefit: 'PENSION' as const, month: '2022-08', amountFen: 700n }];
+    expect(impactOf([], [], '2022-10', '2022-10', { preHistory: pre, funeralTopUpFen: 600n })).toMatchObject({ backPayFen: 700n, budgetToDecemberFen: 1_300n, funeralTopUpFen: 600n });
+  });
+});
+
+describe('the annual adjustment apply: what it writes per person', () => {
+  const RAISE = 307_583n - 282_167n; // the fake source's martyr survivor, 2022 over 2021
+  /** Quotes for keys: `month` maps a key's month to the month the fake source answers for (the old standards: July 2022). */
+  const quotesOf = (t: Timeline, keys: { identityId: string; month: string }[], month: (m: string) => string = (m) => m) =>
+    new Map(keys.map((k) => [quoteKey(k.identityId, k.month), quote(t.identities.find((i) => i.id === k.identityId)!.attrs, month(k.month))] as const));
+  const old = (m: string) => (m >= '2022-08' ? '2022-07' : m);
+  const imported = (historyFrom: string): Timeline => ({ historyFrom, active: [{ from: '2021-09-01', to: null }], identities: [{ id: 'i1', attrs: martyr, from: '2021-09-01', to: null }] });
+
+  it('pays the raise for months the previous system paid at the old rate (before history_from), up to P', () => {
+    const t = imported('2022-10');
+    const keys = preHistoryKeys(t, '2022-08', ['2022-08']);
+    const lines = preHistoryRaises(t, '2022-08', '2022-10', ['2022-08'], quotesOf(t, keys, old), quotesOf(t, keys));
+    expect(lines).toEqual([
+      { benefit: 'PENSION', month: '2022-08', amountFen: RAISE },
+      { benefit: 'PENSION', month: '2022-09', amountFen: RAISE },
+    ]);
+    // Paid by Youfu from August on: nothing before history_from to pay.
+    expect(preHistoryRaises(imported('2022-08'), '2022-08', '2022-10', ['2022-08'], new Map(), new Map())).toEqual([]);
+    // A decrease for those months writes nothing.
+    expect(preHistoryRaises(t, '2022-08', '2022-10', ['2022-08'], quotesOf(t, keys), quotesOf(t, keys, old))).toEqual([]);
+  });
+
+  it('never claws a decrease back: a closed month paid above the new rate writes no overpayment', () => {
+    const periods = [{ benefit: 'PENSION' as const, from: '2022-08', to: null, monthlyFen: 10_000n }];
+    const paid = new Map([[paidKey('PENSION', '2022-08'), 12_000n], [paidKey('PENSION', '2022-09'), 9_000n]]);
+    const diff = diffLines(periods, '2022-08', '2021-09', ['2022-08', '2022-09'], paid);
+    expect(diff.map((l) => l.amountFen)).toEqual([-2_000n, 1_000n]);
+    expect(raisesOnly(diff)).toEqual([{ benefit: 'PENSION', month: '2022-09', amountFen: 1_000n }]);
+  });
+
+  it('tops the funeral subsidy up by 6 × the pension raise in the month of death', () => {
+    const t = imported('2021-09');
+    const keys = funeralQuoteKeys(t, '2022-08');
+    const [was, now] = [quotesOf(t, keys, old), quotesOf(t, keys)];
+    expect(funeralTopUp(t, '2022-08', 'OTHER', was, now, 6n * 282_167n)).toBe(6n * RAISE);
+    expect(funeralTopUp(t, '2022-08', 'OTHER', was, now, 6n * 307_583n)).toBe(0n); // recorded at the new rate already
+    expect(funeralTopUp(t, '2022-08', 'OTHER', was, now, 0n)).toBe(0n); // none could be computed then: none now either
+    // Died before Youfu paid (the previous system paid the old subsidy): new minus old.
+    expect(funeralTopUp(imported('2022-10'), '2022-08', 'OTHER', was, now, 0n)).toBe(6n * RAISE);
   });
 });

@@ -251,6 +251,53 @@ export function funeralSubsidy(t: Timeline, deathMonth: YearMonth, cause: DeathC
   return { fen: picked.quote.pensionFen * BigInt(multiple), multiple, identityId: picked.identity.id, category: picked.identity.attrs.category };
 }
 
+/** A stored or derived period as terms. */
+const termsOf = (d: PeriodDraft): PeriodTerms => ({ benefit: d.benefit, from: d.from, to: d.to, monthlyFen: d.monthlyFen });
+
+/**
+ * An annual raise for months the previous system paid (before `historyFrom`, e.g. an import's
+ * `paid_through`): new minus old due, raises only, for effective ≤ m < min(historyFrom, payroll).
+ * The timeline is read as if paid from `effective` (periods are derived with both quote sets).
+ */
+export function preHistoryRaises(t: Timeline, effective: YearMonth, payroll: YearMonth, extra: readonly YearMonth[], oldQuotes: Quotes, newQuotes: Quotes): DiffLine[] {
+  if (effective >= t.historyFrom) return [];
+  const early = { ...t, historyFrom: effective };
+  const before = derivePeriods(early, effective, extra, oldQuotes).map(termsOf);
+  const after = derivePeriods(early, effective, extra, newQuotes).map(termsOf);
+  const end = t.historyFrom < payroll ? t.historyFrom : payroll;
+  const out: DiffLine[] = [];
+  for (let m = effective; m < end; m = addMonths(m, 1)) {
+    for (const b of MONTHLY_BENEFITS) {
+      const d = dueIn(after, b, m) - dueIn(before, b, m);
+      if (d > 0n) out.push({ benefit: b, month: m, amountFen: d });
+    }
+  }
+  return out;
+}
+
+/** The quotes `preHistoryRaises` needs (none when `effective` is not before `historyFrom`). */
+export function preHistoryKeys(t: Timeline, effective: YearMonth, extra: readonly YearMonth[]): QuoteKey[] {
+  return effective < t.historyFrom ? quoteKeysFor({ ...t, historyFrom: effective }, effective, extra) : [];
+}
+
+/**
+ * The funeral subsidy's top-up for a raise in force in the month of death: 6 or 12 × the pension
+ * difference. When Youfu paid the subsidy (death from `historyFrom` on) it is the new subsidy
+ * minus what was recorded (nothing when nothing was: it could not be computed then); before, the
+ * new minus the old subsidy (the previous system paid the old one). Never negative.
+ */
+export function funeralTopUp(t: Timeline, deathMonth: YearMonth, cause: DeathCause, oldQuotes: Quotes, newQuotes: Quotes, recordedFen: bigint): bigint {
+  const now = funeralSubsidy(t, deathMonth, cause, newQuotes)?.fen ?? 0n;
+  const was = deathMonth >= t.historyFrom ? (recordedFen > 0n ? recordedFen : now) : (funeralSubsidy(t, deathMonth, cause, oldQuotes)?.fen ?? now);
+  return now > was ? now - was : 0n;
+}
+
+/**
+ * The lines an annual adjustment writes for a closed month (domain.md §2): the re-derivation's
+ * differences (`diffLines`) that are raises. A decrease writes nothing — it is never clawed back.
+ */
+export const raisesOnly = <L extends { amountFen: bigint }>(lines: readonly L[]): L[] => lines.filter((l) => l.amountFen > 0n);
+
 /** What a standards change would do to one person (the annual adjustment's simulation). */
 export interface Impact {
   /** Due in the payroll month P under the current periods, all monthly benefits, fen. */
@@ -259,17 +306,25 @@ export interface Impact {
   newMonthlyFen: bigint;
   /** Σ over months from ≤ m < P of max(0, simulated − current), per benefit: raises paid back, decreases never clawed back. */
   backPayFen: bigint;
-  /** Back pay plus Σ over P ≤ m ≤ December of P's year of (simulated − current): the budget change to December. */
+  /** Back pay plus the funeral top-up plus Σ over P ≤ m ≤ December of P's year of (simulated − current): the budget change to December. */
   budgetToDecemberFen: bigint;
+  /** The funeral subsidy's top-up (funeralTopUp). */
+  funeralTopUpFen: bigint;
 }
 
 /**
  * The impact of simulated periods (derived with a candidate standards version from `from`) against
  * the current ones, for a payroll month `payroll` (the first paying the new rate and the back pay).
  */
-export function impactOf(current: readonly PeriodTerms[], simulated: readonly PeriodTerms[], from: YearMonth, payroll: YearMonth): Impact {
+export function impactOf(
+  current: readonly PeriodTerms[],
+  simulated: readonly PeriodTerms[],
+  from: YearMonth,
+  payroll: YearMonth,
+  extra: { preHistory?: readonly DiffLine[]; funeralTopUpFen?: bigint } = {},
+): Impact {
   const due = (ps: readonly PeriodTerms[], m: YearMonth) => MONTHLY_BENEFITS.reduce((s, b) => s + dueIn(ps, b, m), 0n);
-  let backPay = 0n;
+  let backPay = (extra.preHistory ?? []).reduce((sum, l) => sum + l.amountFen, 0n);
   for (let m = from; m < payroll; m = addMonths(m, 1)) {
     for (const b of MONTHLY_BENEFITS) {
       const d = dueIn(simulated, b, m) - dueIn(current, b, m);
@@ -278,5 +333,6 @@ export function impactOf(current: readonly PeriodTerms[], simulated: readonly Pe
   }
   let rest = 0n;
   for (let m = payroll; m <= `${payroll.slice(0, 4)}-12`; m = addMonths(m, 1)) rest += due(simulated, m) - due(current, m);
-  return { oldMonthlyFen: due(current, payroll), newMonthlyFen: due(simulated, payroll), backPayFen: backPay, budgetToDecemberFen: backPay + rest };
+  const funeral = extra.funeralTopUpFen ?? 0n;
+  return { oldMonthlyFen: due(current, payroll), newMonthlyFen: due(simulated, payroll), backPayFen: backPay, budgetToDecemberFen: backPay + funeral + rest, funeralTopUpFen: funeral };
 }
