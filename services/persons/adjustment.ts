@@ -35,7 +35,7 @@ import {
 } from './domain/benefits';
 import { timelineOf } from './domain/changes';
 import { MONTHLY_BENEFITS, type DeathCause } from './domain/types';
-import { rederiveFrom, recordBenefitChangedMany, type BenefitChange } from './rederive';
+import { recordBenefitChangedMany, rederiveMany, type BenefitChange } from './rederive';
 import type { PersonsService } from './service';
 import * as store from './store';
 
@@ -325,11 +325,15 @@ export async function applyPage(d: { svc: PersonsService; pool: Pool }, i: Apply
     const events: BenefitChange[] = [];
     let backPay = 0n;
     let funeral = 0n;
-    for (const [n, p] of plans.entries()) {
-      if (marked.has(p.row.id) || version.get(p.row.id) !== p.row.version) continue;
+    const due = plans.flatMap((p, n) => (marked.has(p.row.id) || version.get(p.row.id) !== p.row.version ? [] : [{ p, n, fallbackCategory: p.t.identities[0]?.attrs.category ?? null }]));
+    const rederived = await rederiveMany(
+      tx,
+      due.map(({ p, n, fallbackCategory }) => ({ personId: p.row.id, from: p.from, timeline: p.t, extra: p.extra, quotes: now[n]!, source: i.changeId, lineSource, fallbackCategory })),
+      i.changeId,
+    );
+    for (const [k, { p, n, fallbackCategory }] of due.entries()) {
+      const r = rederived[k]!;
       const before = periods.get(p.row.id)!.map(store.periodTerms);
-      const fallbackCategory = p.t.identities[0]?.attrs.category ?? null;
-      const r = await rederiveFrom(tx, { personId: p.row.id, from: p.from, timeline: p.t, extra: p.extra, quotes: now[n]!, source: i.changeId, lineSource, fallbackCategory });
       const mine = raisesOnly(r.adjustments);
       for (const l of preHistoryRaises(p.t, effective, a.payroll_month, p.earlyExtra, was[n]!, now[n]!)) {
         mine.push({ id: randomUUID(), personId: p.row.id, benefit: l.benefit, month: l.month, source: lineSource, kind: 'BACK_PAY', amountFen: l.amountFen, category: fallbackCategory });

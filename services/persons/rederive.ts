@@ -30,23 +30,39 @@ export interface RederiveInput {
   fallbackCategory: Category | null;
 }
 
+export interface Rederived {
+  /** The person's periods now in force. */
+  periods: store.PeriodRow[];
+  /** The lines owed (not yet written: the caller adds its own, e.g. a funeral subsidy, and inserts them with `store.insertAdjustments`). */
+  adjustments: store.NewAdjustment[];
+}
+
+/** Re-derives one person's periods from `from` in `tx` (rederiveMany of one). */
+export async function rederiveFrom(tx: Tx, r: RederiveInput): Promise<Rederived> {
+  return (await rederiveMany(tx, [r], r.source))[0]!;
+}
+
 /**
- * Re-derives the person's periods from `from` in `tx` and returns the periods now in force and the
- * adjustment lines owed (not yet written: the caller adds its own, e.g. a funeral subsidy, and
- * inserts them with `store.insertAdjustments`).
+ * Re-derives several persons' periods, each from its `from`, under one change (`source`): the same
+ * statements for a page of persons as for one (replace, read back, closed months, settled amounts).
  */
-export async function rederiveFrom(tx: Tx, r: RederiveInput): Promise<{ periods: store.PeriodRow[]; adjustments: store.NewAdjustment[] }> {
-  const drafts = derivePeriods(r.timeline, r.from, r.extra, r.quotes);
-  await store.replacePeriodsFrom(tx, r.personId, r.from, drafts, r.source, randomUUID);
-  const periods = await store.periodsOf(tx, r.personId);
-  const closed = await store.closedMonths(tx, r.from);
-  const settled = closed.length ? await store.settledAmounts(tx, r.personId, r.from) : new Map<string, bigint>();
-  const fallback = periods[0]?.category ?? r.fallbackCategory;
-  const adjustments = diffLines(periods.map(store.periodTerms), r.from, r.timeline.historyFrom, closed, settled).map((l): store.NewAdjustment => {
-    const cat = periods.find((p) => p.benefit === l.benefit && p.from_month <= l.month && (p.to_month === null || p.to_month >= l.month))?.category;
-    return { id: randomUUID(), personId: r.personId, benefit: l.benefit, month: l.month, source: r.lineSource ?? r.source, kind: l.amountFen > 0n ? 'BACK_PAY' : 'OVERPAYMENT', amountFen: l.amountFen, category: cat ?? fallback };
+export async function rederiveMany(tx: Tx, rs: readonly RederiveInput[], source: string): Promise<Rederived[]> {
+  if (!rs.length) return [];
+  const ids = rs.map((r) => r.personId);
+  await store.replacePeriodsFrom(tx, rs.map((r) => ({ personId: r.personId, from: r.from, drafts: derivePeriods(r.timeline, r.from, r.extra, r.quotes) })), source, randomUUID);
+  const earliest = rs.reduce((m, r) => (r.from < m ? r.from : m), rs[0]!.from);
+  const [all, closed] = await Promise.all([store.currentPeriodsOfMany(tx, ids), store.closedMonths(tx, earliest)]);
+  const settled = closed.length ? await store.settledAmounts(tx, ids, earliest) : new Map<string, Map<string, bigint>>();
+  return rs.map((r) => {
+    const periods = all.get(r.personId)!;
+    const fallback = periods[0]?.category ?? r.fallbackCategory;
+    const mine = closed.filter((m) => m >= r.from);
+    const adjustments = diffLines(periods.map(store.periodTerms), r.from, r.timeline.historyFrom, mine, settled.get(r.personId) ?? new Map()).map((l): store.NewAdjustment => {
+      const cat = periods.find((p) => p.benefit === l.benefit && p.from_month <= l.month && (p.to_month === null || p.to_month >= l.month))?.category;
+      return { id: randomUUID(), personId: r.personId, benefit: l.benefit, month: l.month, source: r.lineSource ?? r.source, kind: l.amountFen > 0n ? 'BACK_PAY' : 'OVERPAYMENT', amountFen: l.amountFen, category: cat ?? fallback };
+    });
+    return { periods, adjustments };
   });
-  return { periods, adjustments };
 }
 
 export interface BenefitChange {

@@ -458,31 +458,34 @@ export async function insertPeriods(tx: Queryable, ps: readonly NewPeriod[]): Pr
 }
 
 /**
- * Replaces a person's current periods from month `from` on: rows reaching into it are marked
- * superseded (the part before `from` is re-recorded by this change) and `drafts` are added.
+ * Replaces persons' current periods, each from its month `from` on: rows reaching into it are
+ * marked superseded (the part before `from` is re-recorded by this change) and the drafts are
+ * added. Two statements for any number of persons.
  */
-export async function replacePeriodsFrom(tx: Tx, personId: string, from: YearMonth, drafts: readonly PeriodDraft[], changeId: string, newId: () => string): Promise<void> {
-  const old = await tx.query<PeriodRow>(
-    `UPDATE benefit_periods SET superseded_by = $3
-      WHERE person_id = $1 AND superseded_by IS NULL AND (to_month IS NULL OR to_month >= $2) RETURNING *`,
-    [personId, from, changeId],
+export async function replacePeriodsFrom(tx: Tx, items: readonly { personId: string; from: YearMonth; drafts: readonly PeriodDraft[] }[], changeId: string, newId: () => string): Promise<void> {
+  if (!items.length) return;
+  const old = await tx.query<PeriodRow & { cut: string }>(
+    `UPDATE benefit_periods bp SET superseded_by = $3
+       FROM unnest($1::uuid[], $2::text[]) AS x(person_id, cut)
+      WHERE bp.person_id = x.person_id AND bp.superseded_by IS NULL AND (bp.to_month IS NULL OR bp.to_month >= x.cut) RETURNING bp.*, x.cut`,
+    [items.map((i) => i.personId), items.map((i) => i.from), changeId],
   );
   const before = old.rows
-    .filter((r) => r.from_month < from)
+    .filter((r) => r.from_month < r.cut)
     .map((r): NewPeriod => ({
       id: newId(),
-      personId,
+      personId: r.person_id,
       changeId,
       benefit: r.benefit,
       from: r.from_month,
-      to: addMonths(from, -1),
+      to: addMonths(r.cut, -1),
       monthlyFen: r.monthly_fen,
       identityId: r.identity_id,
       category: r.category,
       versions: r.versions,
       missing: r.missing,
     }));
-  await insertPeriods(tx, [...before, ...drafts.map((d) => ({ ...d, id: newId(), personId, changeId }))]);
+  await insertPeriods(tx, [...before, ...items.flatMap((i) => i.drafts.map((d) => ({ ...d, id: newId(), personId: i.personId, changeId })))]);
 }
 
 /** Months a payroll has run for, from `from` on. */
@@ -491,17 +494,23 @@ export async function closedMonths(q: Queryable, from: YearMonth): Promise<YearM
   return r.rows.map((x) => x.month);
 }
 
-/** What is settled per (benefit, month) from `from` on: regular payroll lines plus adjustment lines. */
-export async function settledAmounts(q: Queryable, personId: string, from: YearMonth): Promise<Map<string, bigint>> {
-  const r = await q.query<{ benefit: MonthlyBenefit; month: string; fen: bigint }>(
-    `SELECT benefit, month, sum(fen)::int8 AS fen FROM (
-       SELECT benefit, for_month AS month, amount_fen AS fen FROM payroll_lines WHERE person_id = $1 AND kind = 'REGULAR' AND for_month >= $2
+/**
+ * What is settled per person and (benefit, month) from `from` on (keyed by `paidKey`): regular
+ * payroll lines plus adjustment lines. One statement for any number of persons.
+ */
+export async function settledAmounts(q: Queryable, personIds: readonly string[], from: YearMonth): Promise<Map<string, Map<string, bigint>>> {
+  const out = new Map<string, Map<string, bigint>>(personIds.map((id) => [id, new Map()]));
+  if (!personIds.length) return out;
+  const r = await q.query<{ person_id: string; benefit: MonthlyBenefit; month: string; fen: bigint }>(
+    `SELECT person_id, benefit, month, sum(fen)::int8 AS fen FROM (
+       SELECT person_id, benefit, for_month AS month, amount_fen AS fen FROM payroll_lines WHERE person_id = ANY($1) AND kind = 'REGULAR' AND for_month >= $2
        UNION ALL
-       SELECT benefit, month, amount_fen FROM adjustment_lines WHERE person_id = $1 AND month >= $2 AND benefit IN ('PENSION', 'NURSING_FEE')
-     ) x GROUP BY benefit, month`,
-    [personId, from],
+       SELECT person_id, benefit, month, amount_fen FROM adjustment_lines WHERE person_id = ANY($1) AND month >= $2 AND benefit IN ('PENSION', 'NURSING_FEE')
+     ) x GROUP BY person_id, benefit, month`,
+    [personIds, from],
   );
-  return new Map(r.rows.map((x) => [`${x.benefit}|${x.month}`, x.fen]));
+  for (const x of r.rows) out.get(x.person_id)?.set(`${x.benefit}|${x.month}`, x.fen);
+  return out;
 }
 
 /** The funeral subsidy recorded per person (all sources), fen. */
