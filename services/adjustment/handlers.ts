@@ -27,6 +27,8 @@ export interface HandlerDeps {
   activityQueue: string;
   /** How often a published run looks again whether payroll P−1 closed (workflow default: 1 hour). */
   payrollPoll?: string;
+  /** Pages under way at once (workflow default: 2). */
+  partitions?: number;
 }
 
 /** The caller's own token, to forward for a decision that must be theirs (never this service's own). */
@@ -221,6 +223,7 @@ export function adjustmentBinding(d: HandlerDeps) {
               personsQueue: d.personsQueue,
               adjustmentQueue: d.activityQueue,
               ...(d.payrollPoll ? { payrollPoll: d.payrollPoll } : {}),
+              ...(d.partitions ? { partitions: d.partitions } : {}),
             } satisfies AdjustmentInput,
           ],
         });

@@ -21,6 +21,8 @@ const env = {
   /** When the year's adjustment falls due (cron, Asia/Shanghai): 09:00 on 1 August. Empty: no schedule (tests). */
   YOUFU_ADJUSTMENT_DUE_CRON: z.string().default('0 9 1 8 *'),
   /** How often a published run looks again whether payroll P−1 closed before it applies (a Temporal duration). */
+  /** Pages of persons under way at once while a run simulates or applies (1, 2, 4, 8 or 16). */
+  YOUFU_ADJUSTMENT_PARTITIONS: z.coerce.number().int().refine((k) => [1, 2, 4, 8, 16].includes(k), '1, 2, 4, 8 or 16').default(2),
   YOUFU_ADJUSTMENT_PAYROLL_POLL: z.string().regex(/^\d+ ?(seconds?|minutes?|hours?|s|m|h)$/, 'a duration, e.g. 1 hour').default('1 hour'),
 };
 
@@ -46,7 +48,7 @@ export const adjustmentModule: ServiceModule<typeof env> = {
     const standards = identity.client(SubsidyStandardServiceService, cfg.YOUFU_STANDARDS_ADDR);
     const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
     return {
-      bindings: [adjustmentBinding({ pool, standards, persons, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, personsQueue: cfg.YOUFU_PERSONS_QUEUE, activityQueue, payrollPoll: cfg.YOUFU_ADJUSTMENT_PAYROLL_POLL })],
+      bindings: [adjustmentBinding({ pool, standards, persons, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, personsQueue: cfg.YOUFU_PERSONS_QUEUE, activityQueue, payrollPoll: cfg.YOUFU_ADJUSTMENT_PAYROLL_POLL, partitions: cfg.YOUFU_ADJUSTMENT_PARTITIONS })],
       activities: createAdjustmentActivities({ pool, persons }),
       stop: async () => {
         standards.close();

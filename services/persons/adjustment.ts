@@ -42,6 +42,13 @@ import * as store from './store';
 /** The district prefix of a region: xx0000 → xx, xxxx00 → xxxx, a district → itself. */
 export const regionPrefix = (region: string) => (region === '' ? '' : region.endsWith('0000') ? region.slice(0, 2) : region.endsWith('00') ? region.slice(0, 4) : region);
 
+/** Where a page starts and ends: persons with `after` < id < `before` ('' = open), `limit` of them. */
+export interface Paging {
+  after: string;
+  before: string;
+  limit: number;
+}
+
 /** A page's result: `next` is the cursor of the next page, '' after the last. */
 export interface PageResult {
   /** Persons read in this page. */
@@ -68,12 +75,12 @@ interface Plan {
   oldKeys: QuoteKey[];
 }
 
-async function readPage(q: Queryable, o: { regionCode: string; after: string; limit: number; effective: YearMonth; todayMonth: YearMonth; unmarkedFor?: string }) {
+async function readPage(q: Queryable, o: Paging & { regionCode: string; effective: YearMonth; todayMonth: YearMonth; unmarkedFor?: string }) {
   const { rows } = await q.query<store.PersonRow>(
-    `SELECT * FROM persons p WHERE district LIKE $1 AND ($2::uuid IS NULL OR id > $2)
+    `SELECT * FROM persons p WHERE district LIKE $1 AND ($2::uuid IS NULL OR id > $2) AND ($5::uuid IS NULL OR id < $5)
         AND ($4::text IS NULL OR NOT EXISTS (SELECT 1 FROM adjustment_markers m WHERE m.version_id = $4 AND m.person_id = p.id))
       ORDER BY id LIMIT $3`,
-    [`${regionPrefix(o.regionCode)}%`, o.after || null, o.limit, o.unmarkedFor ?? null],
+    [`${regionPrefix(o.regionCode)}%`, o.after || null, o.limit, o.unmarkedFor ?? null, o.before || null],
   );
   const ids = rows.map((r) => r.id);
   const [identities, events, periods, funerals, versionMonths] = await Promise.all([
@@ -102,7 +109,7 @@ const monthlyIn = (ps: readonly PeriodTerms[], m: YearMonth) => MONTHLY_BENEFITS
 
 // ---------- simulation ----------
 
-export interface SimulatePageInput {
+export interface SimulatePageInput extends Paging {
   /** The adjustment run's attempt (its rows are kept under it). */
   runId: string;
   /** The DRAFT / APPROVED standards version being costed. */
@@ -113,9 +120,6 @@ export interface SimulatePageInput {
   payrollMonth: YearMonth;
   /** '' = every person; else a province (xx0000), city (xxxx00) or district code. */
   regionCode: string;
-  /** Person id after which the page starts; '' = the first page. */
-  after: string;
-  limit: number;
 }
 
 export async function simulatePage(d: { svc: PersonsService; pool: Pool }, i: SimulatePageInput): Promise<PageResult> {
@@ -288,10 +292,8 @@ export async function beginApply(pool: Pool, changeId: string): Promise<void> {
   await pool.query('UPDATE adjustment_applies SET started_at = coalesce(started_at, clock_timestamp()) WHERE change_id = $1', [changeId]);
 }
 
-export interface ApplyPageInput {
+export interface ApplyPageInput extends Paging {
   changeId: string;
-  after: string;
-  limit: number;
 }
 
 export interface ApplyPageResult extends PageResult {
@@ -309,7 +311,7 @@ export async function applyPage(d: { svc: PersonsService; pool: Pool }, i: Apply
   const a = await approvedApply(d.pool, i.changeId);
   if (!a.started_at) throw failedPrecondition('ADJUSTMENT_NOT_STARTED', 'the apply has not begun (its version is not recorded yet)');
   const effective = monthOf(a.effective_from);
-  const { rows, plans, periods } = await readPage(d.pool, { regionCode: a.region_code, after: i.after, limit: i.limit, effective, todayMonth: d.svc.todayMonth(), unmarkedFor: a.version_id });
+  const { rows, plans, periods } = await readPage(d.pool, { regionCode: a.region_code, after: i.after, before: i.before, limit: i.limit, effective, todayMonth: d.svc.todayMonth(), unmarkedFor: a.version_id });
   const [now, was] = await Promise.all([d.svc.quotes(plans), d.svc.quotes(plans.map((p) => ({ ...p, keys: p.oldKeys })), { beforeVersionId: a.version_id })]);
   const lineSource = `adjustment:${a.version_id}`;
   const next = rows.length === i.limit ? rows.at(-1)!.id : '';

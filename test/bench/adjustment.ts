@@ -21,12 +21,13 @@ import { startAdjustmentStack } from '../adjustment/support';
 import { importPersons, importRecords, movableClock, pbDate, pbMonth } from '../persons/support';
 import { eventually, token } from '../support/env';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, page: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, partitions: { type: 'string', default: '2' } } });
 const N = Number(values.n);
 const { clock, set } = movableClock('2022-07-20');
 const ms = (t: number) => performance.now() - t;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const rssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 /** Peak RSS (VmHWM) of another process of the local stack, MB. */
 const peakOf = (pattern: RegExp) => {
   const pid = execSync(`pgrep -f '${pattern.source}' | head -1`).toString().trim();
@@ -34,7 +35,7 @@ const peakOf = (pattern: RegExp) => {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 };
 
-const a = await startAdjustmentStack('bench_adjustment', clock, { YOUFU_LOG_LEVEL: 'error', YOUFU_ADJUSTMENT_PAYROLL_POLL: '1 second' });
+const a = await startAdjustmentStack('bench_adjustment', clock, { YOUFU_LOG_LEVEL: 'error', YOUFU_ADJUSTMENT_PAYROLL_POLL: '1 second', YOUFU_ADJUSTMENT_PARTITIONS: values.partitions! });
 const { stack } = a;
 try {
   const [clerk, approver] = await Promise.all([token('clerk', 'bench-clerk'), token('approver', 'bench-approver')]);
@@ -44,7 +45,7 @@ try {
   console.log(`import:     ${fmt(imported.summary!.accepted)} of ${fmt(N)} records accepted in ${fmt(ms(t))} ms`);
   await stack.client.approveChange({ changeId: imported.summary!.change!.changeId, note: 'bench' }, approver, { deadlineMs: 60 * 60_000 });
   const persons = Number((await stack.persons.pool.query<{ n: string }>('SELECT count(*) AS n FROM persons')).rows[0]!.n);
-  console.log(`setup:      ${fmt(persons)} persons imported and approved in ${fmt(ms(t))} ms`);
+  console.log(`setup:      ${fmt(persons)} persons imported and approved in ${fmt(ms(t))} ms (RSS now ${mb(process.memoryUsage().rss)} MB, peak so far ${rssMb()} MB)`);
   t = performance.now();
   for (const [day, month] of [['2022-08-20', '2022-08'], ['2022-09-20', '2022-09']] as const) {
     set(day);
@@ -64,7 +65,7 @@ try {
     return r.phase === Phase.PHASE_AWAITING_APPROVAL ? r : undefined;
   }, 60 * 60_000, 'simulated');
   const simMs = ms(t);
-  console.log(`simulation: ${fmt(persons)} persons in ${fmt(simMs)} ms = ${fmt((persons / simMs) * 1000)} persons/s; back pay ${(Number(simulated.totals!.backPay!.fen) / 100).toFixed(2)} yuan`);
+  console.log(`simulation: ${fmt(persons)} persons in ${fmt(simMs)} ms = ${fmt((persons / simMs) * 1000)} persons/s; back pay ${(Number(simulated.totals!.backPay!.fen) / 100).toFixed(2)} yuan (RSS now ${mb(process.memoryUsage().rss)} MB)`);
 
   // The floor: every person's back pay for 2022-08..09 in one statement, from their current pension
   // periods and the new amounts per standards key (the candidate's rows as the standards compute them).
@@ -118,13 +119,14 @@ try {
     return r.phase === Phase.PHASE_COMPLETED ? r : undefined;
   }, 60 * 60_000, 'applied');
   const applyMs = ms(t);
-  console.log(`apply:      ${fmt(Number(done.applied!.persons))} persons in ${fmt(applyMs)} ms = ${fmt((persons / applyMs) * 1000)} persons/s; ${fmt(Number(done.applied!.lines))} lines, back pay ${(Number(done.applied!.backPay!.fen) / 100).toFixed(2)} yuan`);
+  console.log(`apply:      ${fmt(Number(done.applied!.persons))} persons in ${fmt(applyMs)} ms = ${fmt((persons / applyMs) * 1000)} persons/s; ${fmt(Number(done.applied!.lines))} lines, back pay ${(Number(done.applied!.backPay!.fen) / 100).toFixed(2)} yuan (RSS now ${mb(process.memoryUsage().rss)} MB)`);
   t = performance.now();
   await eventually(async () => {
     const r = await stack.persons.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
     return r.rows[0]!.n === 0 ? true : undefined;
   }, 60 * 60_000, 'outbox drained');
   console.log(`outbox:     persons' outbox drained to Kafka ${fmt(ms(t))} ms after the apply completed`);
+  console.log(`partitions: ${values.partitions} pages under way at once`);
   console.log(`ratios:     simulation ${(simMs / floorMs).toFixed(1)}× the floor, apply ${(applyMs / floorMs).toFixed(1)}× the floor`);
   console.log(`peak RSS:   this process (all four services and the worker) ${rssMb()} MB; Temporal server ${peakOf(/temporal server start-dev/)} MB; PostgreSQL postmaster ${peakOf(/postgres -D/)} MB`);
 } finally {

@@ -2,12 +2,14 @@ import { condition, continueAsNew, defineQuery, defineSignal, executeChild, prox
 import type { createAdjustmentActivities } from '../../services/adjustment/activities';
 import { applyWorkflowId, simulationWorkflowId } from '../../services/adjustment/domain/ids';
 import type { createPersonsActivities } from '../../services/persons/activities';
+import { ranges, walk, type Range } from './paging';
 
 /**
  * The annual adjustment (issue 10). The impact simulation: every person of the region costed
  * against the candidate standards version, a page at a time in persons' activities (queue
- * `persons`), the rows kept in persons (ListAdjustmentImpact). Continues as new every
- * PAGES_PER_RUN pages, so a million persons keep the history small.
+ * `persons`, PARTITIONS chains at once: paging.ts), the rows kept in persons
+ * (ListAdjustmentImpact). Continues as new every PAGES_PER_RUN pages, so a million persons keep
+ * the history small.
  */
 export interface SimulationInput {
   runId: string;
@@ -18,8 +20,10 @@ export interface SimulationInput {
   /** The persons service's activity queue (`persons`). */
   personsQueue: string;
   pageSize?: number;
+  /** Concurrent chains of pages (divides 16). */
+  partitions?: number;
   /** Carried over by continue-as-new. */
-  after?: string;
+  ranges?: Range[];
   persons?: number;
   backPayFen?: string;
   paused?: boolean;
@@ -38,7 +42,11 @@ export const simulationProgress = defineQuery<SimulationProgress>('progress');
 /** Pauses (true) or resumes (false) the paging after the page under way. */
 export const paused = defineSignal<[boolean]>('paused');
 
+/** Pages per workflow run before it continues as new (history stays small at a million persons). */
 const PAGES_PER_RUN = 200;
+const PAGE_SIZE = 1000;
+/** Pages under way at once (two cores: two). */
+const PARTITIONS = 2;
 
 export async function adjustmentSimulation(input: SimulationInput): Promise<SimulationProgress> {
   const { simulateAdjustmentPage, countAdjustmentPersons } = proxyActivities<ReturnType<typeof createPersonsActivities>>({
@@ -48,33 +56,32 @@ export async function adjustmentSimulation(input: SimulationInput): Promise<Simu
   });
   let persons = input.persons ?? 0;
   let backPay = BigInt(input.backPayFen ?? '0');
-  let after = input.after ?? '';
+  const rs = input.ranges ?? ranges(input.partitions ?? PARTITIONS);
   let done = false;
   let holding = input.paused ?? false;
   let total = input.total ?? -1;
   setHandler(simulationProgress, () => ({ persons, backPayFen: backPay.toString(), done, ...(total >= 0 ? { total } : {}) }));
   setHandler(paused, (p) => void (holding = p));
-  for (let page = 0; page < PAGES_PER_RUN; page++) {
-    await condition(() => !holding);
-    if (total < 0) total = await countAdjustmentPersons(input.regionCode);
-    const r = await simulateAdjustmentPage({
+  await condition(() => !holding);
+  if (total < 0) total = await countAdjustmentPersons(input.regionCode);
+  const w = await walk(rs, PAGES_PER_RUN, () => condition(() => !holding), async (r) => {
+    const page = await simulateAdjustmentPage({
       runId: input.runId,
       candidateVersionId: input.candidateVersionId,
       effectiveFrom: input.effectiveFrom,
       payrollMonth: input.payrollMonth,
       regionCode: input.regionCode,
-      after,
-      limit: input.pageSize ?? 1000,
+      after: r.after,
+      before: r.before,
+      limit: input.pageSize ?? PAGE_SIZE,
     });
-    persons += r.processed;
-    backPay += BigInt(r.backPayFen);
-    after = r.next;
-    if (!after) {
-      done = true;
-      return { persons, backPayFen: backPay.toString(), done, total };
-    }
-  }
-  return continueAsNew<typeof adjustmentSimulation>({ ...input, after, persons, backPayFen: backPay.toString(), paused: holding, total });
+    persons += page.processed;
+    backPay += BigInt(page.backPayFen);
+    return page.next;
+  });
+  if (!w.done) return continueAsNew<typeof adjustmentSimulation>({ ...input, ranges: rs, persons, backPayFen: backPay.toString(), paused: holding, total });
+  done = true;
+  return { persons, backPayFen: backPay.toString(), done, total };
 }
 
 export interface ApplyInput {
@@ -83,8 +90,10 @@ export interface ApplyInput {
   regionCode: string;
   personsQueue: string;
   pageSize?: number;
+  /** Concurrent chains of pages (divides 16). */
+  partitions?: number;
   /** Carried over by continue-as-new. */
-  after?: string;
+  ranges?: Range[];
   persons?: number;
   backPayFen?: string;
   funeralFen?: string;
@@ -114,7 +123,8 @@ export async function adjustmentApply(input: ApplyInput): Promise<ApplyProgress>
   let persons = input.persons ?? 0;
   let backPay = BigInt(input.backPayFen ?? '0');
   let funeral = BigInt(input.funeralFen ?? '0');
-  let after = input.after ?? '';
+  const k = input.partitions ?? PARTITIONS;
+  let rs = input.ranges ?? ranges(k);
   let pass = input.pass ?? 1;
   let seen = input.seenInPass ?? 0;
   let holding = input.paused ?? false;
@@ -123,25 +133,28 @@ export async function adjustmentApply(input: ApplyInput): Promise<ApplyProgress>
   const now = (): ApplyProgress => ({ persons, backPayFen: backPay.toString(), funeralFen: funeral.toString(), done, pass, ...(total >= 0 ? { total } : {}) });
   setHandler(simulationProgress, now);
   setHandler(paused, (p) => void (holding = p));
-  for (let page = 0; page < PAGES_PER_RUN; page++) {
-    await condition(() => !holding);
-    if (total < 0) total = await countAdjustmentPersons(input.regionCode);
-    const r = await applyAdjustmentPage({ changeId: input.changeId, after, limit: input.pageSize ?? 1000 });
-    persons += r.applied;
-    seen += r.processed;
-    backPay += BigInt(r.backPayFen);
-    funeral += BigInt(r.funeralFen);
-    after = r.next;
-    if (!after) {
-      if (seen === 0) {
-        done = true;
-        return now();
-      }
-      pass += 1;
-      seen = 0;
+  await condition(() => !holding);
+  if (total < 0) total = await countAdjustmentPersons(input.regionCode);
+  let budget = PAGES_PER_RUN;
+  for (;;) {
+    const w = await walk(rs, budget, () => condition(() => !holding), async (r) => {
+      const page = await applyAdjustmentPage({ changeId: input.changeId, after: r.after, before: r.before, limit: input.pageSize ?? PAGE_SIZE });
+      persons += page.applied;
+      seen += page.processed;
+      backPay += BigInt(page.backPayFen);
+      funeral += BigInt(page.funeralFen);
+      return page.next;
+    });
+    budget -= w.pages;
+    if (w.done && seen === 0) {
+      done = true;
+      return now();
+    }
+    if (w.done) [pass, seen, rs] = [pass + 1, 0, ranges(k)];
+    if (!w.done || budget <= 0) {
+      return continueAsNew<typeof adjustmentApply>({ ...input, ranges: rs, persons, backPayFen: backPay.toString(), funeralFen: funeral.toString(), pass, seenInPass: seen, paused: holding, total });
     }
   }
-  return continueAsNew<typeof adjustmentApply>({ ...input, after, persons, backPayFen: backPay.toString(), funeralFen: funeral.toString(), pass, seenInPass: seen, paused: holding, total });
 }
 
 export interface AdjustmentInput {
@@ -161,6 +174,8 @@ export interface AdjustmentInput {
   adjustmentQueue: string;
   /** How often the apply looks again whether payroll P−1 has closed. */
   payrollPoll?: string;
+  /** Pages under way at once in the simulation and the apply (divides 16). */
+  partitions?: number;
 }
 
 /** The approver's decision, signalled by ApproveAdjustment / RejectAdjustment once they did their part. */
@@ -215,7 +230,7 @@ export async function annualAdjustment(input: AdjustmentInput): Promise<Adjustme
   };
   const simulation = await startChild(adjustmentSimulation, {
     workflowId: simulationWorkflowId(input.runId, input.attemptId),
-    args: [{ runId: input.attemptId, candidateVersionId: input.versionId, effectiveFrom: input.effectiveFrom, payrollMonth: input.payrollMonth, regionCode: input.regionCode, personsQueue: input.personsQueue }],
+    args: [{ runId: input.attemptId, candidateVersionId: input.versionId, effectiveFrom: input.effectiveFrom, payrollMonth: input.payrollMonth, regionCode: input.regionCode, personsQueue: input.personsQueue, ...(input.partitions ? { partitions: input.partitions } : {}) }],
   });
   let simulated = false;
   void simulation.result().then(() => void (simulated = true));
@@ -229,7 +244,7 @@ export async function annualAdjustment(input: AdjustmentInput): Promise<Adjustme
   while (!(await persons.adjustmentApplyReadiness(changeId)).ready) await sleep(input.payrollPoll ?? '1 hour');
   await persons.beginAdjustmentApply(changeId);
   await own.recordApplying(input.attemptId);
-  await executeChild(adjustmentApply, { workflowId: applyWorkflowId(input.runId, input.attemptId), args: [{ changeId, regionCode: input.regionCode, personsQueue: input.personsQueue }] });
+  await executeChild(adjustmentApply, { workflowId: applyWorkflowId(input.runId, input.attemptId), args: [{ changeId, regionCode: input.regionCode, personsQueue: input.personsQueue, ...(input.partitions ? { partitions: input.partitions } : {}) }] });
   const applied = await persons.completeAdjustmentApply(changeId);
   await own.recordCompleted(input.attemptId, applied);
   return { approved: true, applied };
