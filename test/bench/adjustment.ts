@@ -40,10 +40,13 @@ const { stack } = a;
 try {
   const [clerk, approver] = await Promise.all([token('clerk', 'bench-clerk'), token('approver', 'bench-approver')]);
   let t = performance.now();
-  const { records } = importRecords(N, { seed: 7 });
-  const imported = await importPersons(stack.address, clerk, `bench-adjustment-${N}`, records);
-  console.log(`import:     ${fmt(imported.summary!.accepted)} of ${fmt(N)} records accepted in ${fmt(ms(t))} ms`);
-  await stack.client.approveChange({ changeId: imported.summary!.change!.changeId, note: 'bench' }, approver, { deadlineMs: 60 * 60_000 });
+  // Imports of 20,000 records each (one approval of a million would hold them all in memory at once).
+  const CHUNK = 20_000;
+  for (let i = 0; i < N; i += CHUNK) {
+    const { records } = importRecords(Math.min(CHUNK, N - i), { seed: 7 + i });
+    const imported = await importPersons(stack.address, clerk, `bench-adjustment-${N}-${i}`, records);
+    await stack.client.approveChange({ changeId: imported.summary!.change!.changeId, note: 'bench' }, approver, { deadlineMs: 60 * 60_000 });
+  }
   const persons = Number((await stack.persons.pool.query<{ n: string }>('SELECT count(*) AS n FROM persons')).rows[0]!.n);
   console.log(`setup:      ${fmt(persons)} persons imported and approved in ${fmt(ms(t))} ms (RSS now ${mb(process.memoryUsage().rss)} MB, peak so far ${rssMb()} MB)`);
   t = performance.now();
