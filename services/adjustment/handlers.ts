@@ -29,6 +29,8 @@ export interface HandlerDeps {
   payrollPoll?: string;
   /** Pages under way at once (workflow default: 2). */
   partitions?: number;
+  /** Persons per page (workflow default: 1,000). */
+  pageSize?: number;
 }
 
 /** The caller's own token, to forward for a decision that must be theirs (never this service's own). */
@@ -224,6 +226,7 @@ export function adjustmentBinding(d: HandlerDeps) {
               adjustmentQueue: d.activityQueue,
               ...(d.payrollPoll ? { payrollPoll: d.payrollPoll } : {}),
               ...(d.partitions ? { partitions: d.partitions } : {}),
+              ...(d.pageSize ? { pageSize: d.pageSize } : {}),
             } satisfies AdjustmentInput,
           ],
         });

@@ -23,6 +23,8 @@ const env = {
   /** How often a published run looks again whether payroll P−1 closed before it applies (a Temporal duration). */
   /** Pages of persons under way at once while a run simulates or applies (1, 2, 4, 8 or 16). */
   YOUFU_ADJUSTMENT_PARTITIONS: z.coerce.number().int().refine((k) => [1, 2, 4, 8, 16].includes(k), '1, 2, 4, 8 or 16').default(2),
+  /** Persons per page while a run simulates or applies (one transaction per page in persons). */
+  YOUFU_ADJUSTMENT_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   YOUFU_ADJUSTMENT_PAYROLL_POLL: z.string().regex(/^\d+ ?(seconds?|minutes?|hours?|s|m|h)$/, 'a duration, e.g. 1 hour').default('1 hour'),
 };
 
@@ -48,7 +50,7 @@ export const adjustmentModule: ServiceModule<typeof env> = {
     const standards = identity.client(SubsidyStandardServiceService, cfg.YOUFU_STANDARDS_ADDR);
     const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
     return {
-      bindings: [adjustmentBinding({ pool, standards, persons, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, personsQueue: cfg.YOUFU_PERSONS_QUEUE, activityQueue, payrollPoll: cfg.YOUFU_ADJUSTMENT_PAYROLL_POLL, partitions: cfg.YOUFU_ADJUSTMENT_PARTITIONS })],
+      bindings: [adjustmentBinding({ pool, standards, persons, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, personsQueue: cfg.YOUFU_PERSONS_QUEUE, activityQueue, payrollPoll: cfg.YOUFU_ADJUSTMENT_PAYROLL_POLL, partitions: cfg.YOUFU_ADJUSTMENT_PARTITIONS, pageSize: cfg.YOUFU_ADJUSTMENT_PAGE_SIZE })],
       activities: createAdjustmentActivities({ pool, persons }),
       stop: async () => {
         standards.close();

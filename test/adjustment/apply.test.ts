@@ -1,16 +1,24 @@
 import * as grpc from '@grpc/grpc-js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Phase } from '../../protos/gen/youfu/adjustment/v1/adjustment';
+import { AnnualAdjustmentServiceService, Phase } from '../../protos/gen/youfu/adjustment/v1/adjustment';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { DeathCause } from '../../protos/gen/youfu/persons/v1/persons';
-import { StandardLevel } from '../../protos/gen/youfu/standards/v1/standards';
+import { RowComponent, StandardLevel } from '../../protos/gen/youfu/standards/v1/standards';
+import { adjustmentModule } from '../../services/adjustment/index';
+import { createUnaryClient } from '../../services/lib/grpc';
+import { startService } from '../../services/lib/runtime';
 import { seedFileVersions } from '../../services/standards/seed';
 import { rowToProto } from '../../services/standards/wire';
-import { idGenerator, importPersons, movableClock, pbDate, pbMonth, registration, survivor, type Stack } from '../persons/support';
+import { idGenerator, importPersons, importRecords, movableClock, pbDate, pbMonth, registration, survivor, type Stack } from '../persons/support';
 import { eventually, token, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
 import { temporalClient } from '../support/temporal';
 import { startAdjustmentStack, type AdjustmentStack } from './support';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 /**
  * The issue's scenario: standards seeded with 2021 only; the 2022 national rows come through a run
@@ -160,4 +168,58 @@ describe('annual adjustment: apply', () => {
     expect(await lines(`adjustment:${versionId}`)).toEqual(before);
     await eventually(async () => ((await a.client.getAdjustment({ runId }, clerk)).adjustment!.phase === Phase.PHASE_COMPLETED ? true : undefined));
   });
+
+  it('survives SIGKILL of the workflows worker mid-apply: a restarted worker finishes it, one line per (person, benefit, month), the simulated totals', async () => {
+    // More persons, one per page: the apply takes long enough to be killed in the middle.
+    const more = await importPersons(stack.address, clerk, uniqueId('more'), importRecords(40, { seed: 99 }).records);
+    await stack.client.approveChange({ changeId: more.summary!.change!.changeId, note: '' }, approver);
+    const queue = uniqueId('workflows-kill');
+    const svc = await startService(adjustmentModule, {
+      env: { ...a.env, YOUFU_WORKFLOWS_QUEUE: queue, YOUFU_ACTIVITY_QUEUE: uniqueId('adjustment-kill'), YOUFU_ADJUSTMENT_PARTITIONS: '1', YOUFU_ADJUSTMENT_PAGE_SIZE: '1' },
+      clock,
+    });
+    const client = createUnaryClient(AnnualAdjustmentServiceService, `127.0.0.1:${svc.grpcPort}`);
+    const spawnWorker = (): ChildProcess =>
+      spawn(process.execPath, ['--import', 'tsx', path.join(here, '../fixtures/adjustment-worker-main.ts')], { env: { ...process.env, ...a.env, WORKFLOWS_QUEUE: queue }, stdio: ['ignore', 'ignore', 'inherit'] });
+    let worker = spawnWorker();
+    try {
+      const local = 'adjustment:2022:440100';
+      const topUp = { key: { category: Category.CATEGORY_MARTYR_SURVIVOR, cause: 0, disabilityGrade: 0, enlistmentPeriod: 0, component: RowComponent.ROW_COMPONENT_PERIODIC_BENEFIT }, rule: { $case: 'annualAmount' as const, value: { fen: 120_000n } } };
+      await client.startAdjustment(
+        { year: 2022, level: StandardLevel.STANDARD_LEVEL_LOCAL, regionCode: '440100', payrollMonth: { year: 2022, month: 11 }, source: { $case: 'rows', value: { title: 'Guangzhou top-up', documentNumber: '穗2022-1', effectiveFrom: pbDate('2022-08-01'), rows: [topUp] } } },
+        clerk,
+      );
+      const simulated = await eventually(async () => ((await client.getAdjustment({ runId: local }, clerk)).adjustment!.phase === Phase.PHASE_AWAITING_APPROVAL ? (await client.getAdjustment({ runId: local }, clerk)).adjustment! : undefined), 120_000, 'simulated');
+      await client.approveAdjustment({ runId: local, payrollMonth: { year: 2022, month: 11 }, note: '' }, approver);
+      const marked = async () => (await stack.persons.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM adjustment_markers WHERE version_id = $1', [simulated.versionId])).rows[0]!.n;
+      const atKill = await eventually(async () => ((await marked()) > 0 ? marked() : undefined), 60_000, 'the apply under way');
+      const exited = new Promise((r) => worker.once('exit', r));
+      worker.kill('SIGKILL');
+      await exited;
+      expect(atKill).toBeLessThan(Number(simulated.totals!.persons));
+      worker = spawnWorker();
+      const done = await eventually(async () => {
+        const r = (await client.getAdjustment({ runId: local }, clerk)).adjustment!;
+        return r.phase === Phase.PHASE_COMPLETED ? r : undefined;
+      }, 120_000, 'completed after the restart');
+      const l = await stack.persons.pool.query<{ n: number; keys: number; back_pay: string; funeral: string }>(
+        `SELECT count(*)::int AS n, count(DISTINCT (person_id, benefit, month))::int AS keys,
+                coalesce(sum(amount_fen) FILTER (WHERE kind = 'BACK_PAY'), 0)::text AS back_pay, coalesce(sum(amount_fen) FILTER (WHERE kind = 'ONE_OFF'), 0)::text AS funeral
+           FROM adjustment_lines WHERE source = $1`,
+        [`adjustment:${simulated.versionId}`],
+      );
+      expect(l.rows[0]!.n).toBe(l.rows[0]!.keys);
+      expect(l.rows[0]!.n).toBeGreaterThan(0);
+      expect(BigInt(l.rows[0]!.back_pay)).toBe(simulated.totals!.backPay!.fen);
+      expect(BigInt(l.rows[0]!.funeral)).toBe(simulated.totals!.funeralTopUp!.fen);
+      expect(done.applied).toMatchObject({ persons: simulated.totals!.persons, backPay: simulated.totals!.backPay, funeralTopUp: simulated.totals!.funeralTopUp });
+      expect(await marked()).toBe(Number(simulated.totals!.persons));
+    } finally {
+      const exited = new Promise((r) => worker.once('exit', r));
+      worker.kill('SIGTERM');
+      await exited;
+      client.close();
+      await svc.stop();
+    }
+  }, 240_000);
 });

@@ -17,6 +17,8 @@ export interface AdjustmentStack {
   personsQueue: string;
   workflowsQueue: string;
   adjustmentQueue: string;
+  /** The adjustment service's environment (another instance may start with it). */
+  env: NodeJS.ProcessEnv;
   /** Waits until the run is in `want` (as `who` reads it). */
   phase(runId: string, want: Phase, who: string): Promise<Adjustment>;
   stop(): Promise<void>;
@@ -51,6 +53,7 @@ export async function startAdjustmentStack(label: string, clock: Clock, env: Rec
     personsQueue,
     workflowsQueue,
     adjustmentQueue: e.YOUFU_ACTIVITY_QUEUE!,
+    env: e,
     phase: (runId, want, who) =>
       eventually(async () => {
         const { adjustment } = await client.getAdjustment({ runId }, who);

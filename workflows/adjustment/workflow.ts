@@ -176,12 +176,17 @@ export interface AdjustmentInput {
   payrollPoll?: string;
   /** Pages under way at once in the simulation and the apply (divides 16). */
   partitions?: number;
+  /** Persons per page (default 1,000). */
+  pageSize?: number;
 }
 
 /** The approver's decision, signalled by ApproveAdjustment / RejectAdjustment once they did their part. */
 export const decided = defineSignal<[{ approved: boolean }]>('decided');
 /** CancelAdjustment, once it discarded the draft: the run ends. */
 export const cancel = defineSignal('cancel');
+
+/** The paging settings a run hands its children. */
+const paging = (i: AdjustmentInput) => ({ ...(i.partitions ? { partitions: i.partitions } : {}), ...(i.pageSize ? { pageSize: i.pageSize } : {}) });
 
 export interface AdjustmentResult {
   approved: boolean;
@@ -230,7 +235,7 @@ export async function annualAdjustment(input: AdjustmentInput): Promise<Adjustme
   };
   const simulation = await startChild(adjustmentSimulation, {
     workflowId: simulationWorkflowId(input.runId, input.attemptId),
-    args: [{ runId: input.attemptId, candidateVersionId: input.versionId, effectiveFrom: input.effectiveFrom, payrollMonth: input.payrollMonth, regionCode: input.regionCode, personsQueue: input.personsQueue, ...(input.partitions ? { partitions: input.partitions } : {}) }],
+    args: [{ runId: input.attemptId, candidateVersionId: input.versionId, effectiveFrom: input.effectiveFrom, payrollMonth: input.payrollMonth, regionCode: input.regionCode, personsQueue: input.personsQueue, ...paging(input) }],
   });
   let simulated = false;
   void simulation.result().then(() => void (simulated = true));
@@ -244,7 +249,7 @@ export async function annualAdjustment(input: AdjustmentInput): Promise<Adjustme
   while (!(await persons.adjustmentApplyReadiness(changeId)).ready) await sleep(input.payrollPoll ?? '1 hour');
   await persons.beginAdjustmentApply(changeId);
   await own.recordApplying(input.attemptId);
-  await executeChild(adjustmentApply, { workflowId: applyWorkflowId(input.runId, input.attemptId), args: [{ changeId, regionCode: input.regionCode, personsQueue: input.personsQueue, ...(input.partitions ? { partitions: input.partitions } : {}) }] });
+  await executeChild(adjustmentApply, { workflowId: applyWorkflowId(input.runId, input.attemptId), args: [{ changeId, regionCode: input.regionCode, personsQueue: input.personsQueue, ...paging(input) }] });
   const applied = await persons.completeAdjustmentApply(changeId);
   await own.recordCompleted(input.attemptId, applied);
   return { approved: true, applied };
