@@ -10,6 +10,8 @@ export YOUFU_ENV=${YOUFU_ENV:-test}
 t() { local s=$SECONDS; "$@"; echo "[test] $* — $((SECONDS - s))s"; }
 t bash deploy/local/setup.sh
 t bash deploy/local/stack.sh up
+# Temporal's time-skipping test server (Java, from Maven) for tests of long timers.
+t bash deploy/local/test-server.sh install
 t npx tsc -p .
 t npx eslint .
 t bash deploy/local/buf-breaking.sh

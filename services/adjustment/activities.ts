@@ -35,6 +35,11 @@ export function createAdjustmentActivities(d: { pool: Pool; persons: ServiceClie
       });
     },
 
+    /** The approver has not decided in time: a pending item and AdjustmentApprovalOverdue, once per attempt. */
+    async recordApprovalOverdue(attemptId: string): Promise<void> {
+      await store.recordApprovalOverdue(d.pool, attemptId);
+    },
+
     /** The apply began (payroll P−1 closed): APPLYING. Idempotent. */
     async recordApplying(attemptId: string): Promise<void> {
       await store.setPhase(d.pool, attemptId, 'APPLYING', { from: 'PUBLISHED', personsDone: 0n });

@@ -31,6 +31,8 @@ export interface HandlerDeps {
   partitions?: number;
   /** Persons per page (workflow default: 1,000). */
   pageSize?: number;
+  /** How long a run waits for its approver before the reminder (workflow default: 7 days). */
+  reminderAfter?: string;
 }
 
 /** The caller's own token, to forward for a decision that must be theirs (never this service's own). */
@@ -227,6 +229,7 @@ export function adjustmentBinding(d: HandlerDeps) {
               ...(d.payrollPoll ? { payrollPoll: d.payrollPoll } : {}),
               ...(d.partitions ? { partitions: d.partitions } : {}),
               ...(d.pageSize ? { pageSize: d.pageSize } : {}),
+              ...(d.reminderAfter ? { reminderAfter: d.reminderAfter } : {}),
             } satisfies AdjustmentInput,
           ],
         });
@@ -273,6 +276,7 @@ export function adjustmentBinding(d: HandlerDeps) {
         const change = (await d.persons.getChangeRequest({ changeId: r.apply_change_id }, ctx)).change!;
         if (change.status === ChangeStatus.CHANGE_STATUS_PROPOSED) await d.persons.approveChange({ changeId: r.apply_change_id, note: v.note }, ctx, asApprover);
         const done = await store.setPhase(pool, r.id, 'PUBLISHED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.note });
+        await store.resolveOverdue(pool, r.id, r.run_id);
         await signal(r, true);
         return { adjustment: view(done ?? (await mustRun(v.runId))) };
       },
@@ -285,6 +289,7 @@ export function adjustmentBinding(d: HandlerDeps) {
           await standards.discardDraft({ versionId: r.version_id, expectedRevision: version.revision, reason: `adjustment ${v.runId} rejected: ${v.reason}` }, ctx, ownToken(ctx));
         }
         const done = await store.setPhase(pool, r.id, 'REJECTED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.reason });
+        await store.resolveOverdue(pool, r.id, r.run_id);
         await signal(r, false);
         return { adjustment: view(done ?? (await mustRun(v.runId))) };
       },
@@ -329,6 +334,7 @@ export function adjustmentBinding(d: HandlerDeps) {
         }
         const done = await store.setPhase(pool, r.id, 'CANCELLED', { from: r.phase, decidedBy: effective(ctx.caller).subject, note: v.reason });
         if (!done) throw aborted('PHASE_CHANGED', `run ${v.runId} moved on meanwhile; read it again`);
+        await store.resolveOverdue(pool, r.id, r.run_id);
         await (await d.temporal()).workflow.getHandle(r.run_id).signal('cancel');
         return { adjustment: view(done) };
       },

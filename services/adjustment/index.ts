@@ -25,6 +25,8 @@ const env = {
   YOUFU_ADJUSTMENT_PARTITIONS: z.coerce.number().int().refine((k) => [1, 2, 4, 8, 16].includes(k), '1, 2, 4, 8 or 16').default(2),
   /** Persons per page while a run simulates or applies (one transaction per page in persons). */
   YOUFU_ADJUSTMENT_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  /** How long a simulated run waits for its approver before a reminder (pending item and AdjustmentApprovalOverdue). */
+  YOUFU_ADJUSTMENT_REMINDER_AFTER: z.string().regex(/^\d+ ?(seconds?|minutes?|hours?|days?|s|m|h|d)$/, 'a duration, e.g. 7 days').default('7 days'),
   YOUFU_ADJUSTMENT_PAYROLL_POLL: z.string().regex(/^\d+ ?(seconds?|minutes?|hours?|s|m|h)$/, 'a duration, e.g. 1 hour').default('1 hour'),
 };
 
@@ -50,7 +52,7 @@ export const adjustmentModule: ServiceModule<typeof env> = {
     const standards = identity.client(SubsidyStandardServiceService, cfg.YOUFU_STANDARDS_ADDR);
     const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
     return {
-      bindings: [adjustmentBinding({ pool, standards, persons, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, personsQueue: cfg.YOUFU_PERSONS_QUEUE, activityQueue, payrollPoll: cfg.YOUFU_ADJUSTMENT_PAYROLL_POLL, partitions: cfg.YOUFU_ADJUSTMENT_PARTITIONS, pageSize: cfg.YOUFU_ADJUSTMENT_PAGE_SIZE })],
+      bindings: [adjustmentBinding({ pool, standards, persons, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, personsQueue: cfg.YOUFU_PERSONS_QUEUE, activityQueue, payrollPoll: cfg.YOUFU_ADJUSTMENT_PAYROLL_POLL, partitions: cfg.YOUFU_ADJUSTMENT_PARTITIONS, pageSize: cfg.YOUFU_ADJUSTMENT_PAGE_SIZE, reminderAfter: cfg.YOUFU_ADJUSTMENT_REMINDER_AFTER })],
       activities: createAdjustmentActivities({ pool, persons }),
       stop: async () => {
         standards.close();

@@ -134,7 +134,7 @@ export async function listRuns(q: Queryable, afterSeq: string | null, limit: num
 export interface PendingRow {
   id: string;
   seq: bigint;
-  kind: 'ADJUSTMENT_DUE';
+  kind: 'ADJUSTMENT_DUE' | 'APPROVAL_OVERDUE';
   subject: string;
   description: string;
   created_at: Date;
@@ -157,6 +157,34 @@ export async function recordDue(pool: Pool, year: number, at: Date): Promise<{ i
     await enqueue(tx, { topic: adjustmentEvents.topic, aggregateId: `due:${year}`, type: adjustmentEvents.adjustmentDue, data: { year, pendingItemId: rows[0].id, dueAt: at } });
     return { item: rows[0], fresh: true };
   });
+}
+
+/**
+ * A simulated run has waited for its approver past the reminder: a pending item (subject: the
+ * attempt) and AdjustmentApprovalOverdue, once per attempt; a decision resolves it.
+ */
+export async function recordApprovalOverdue(pool: Pool, attemptId: string): Promise<void> {
+  await withTx(pool, async (tx) => {
+    const r = await getRun(tx, attemptId);
+    if (!r || r.phase !== 'AWAITING_APPROVAL') return;
+    const { rows } = await tx.query<PendingRow>(
+      `INSERT INTO pending_items (id, kind, subject, description) VALUES ($1, 'APPROVAL_OVERDUE', $2, $3)
+       ON CONFLICT (kind, subject) DO NOTHING RETURNING *`,
+      [randomUUID(), attemptId, `${r.run_id} waits for an approver since ${r.updated_at.toISOString()}: approve or reject it`],
+    );
+    if (!rows[0]) return;
+    await enqueue(tx, {
+      topic: adjustmentEvents.topic,
+      aggregateId: r.run_id,
+      type: adjustmentEvents.adjustmentApprovalOverdue,
+      data: { runId: r.run_id, attemptId, year: r.year, regionCode: r.region_code, pendingItemId: rows[0].id, waitingSince: r.updated_at },
+    });
+  });
+}
+
+/** A decision on an attempt (approve, reject, cancel) resolves its overdue reminder. */
+export async function resolveOverdue(q: Queryable, attemptId: string, runId: string): Promise<void> {
+  await q.query("UPDATE pending_items SET resolved_at = clock_timestamp(), resolved_by_run = $2 WHERE kind = 'APPROVAL_OVERDUE' AND subject = $1 AND resolved_at IS NULL", [attemptId, runId]);
 }
 
 /** A run of `year` started: its due item is done. */

@@ -3,7 +3,7 @@
  * payload (its protobuf full name). Publishers enqueue with them; consumers import the same
  * declarations instead of naming topics and types again.
  */
-import { AdjustmentCompleted, AdjustmentDue } from '../../protos/gen/youfu/adjustment/v1/events';
+import { AdjustmentApprovalOverdue, AdjustmentCompleted, AdjustmentDue } from '../../protos/gen/youfu/adjustment/v1/events';
 import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
 import { SettlementReversed, SettlementSettled, StatementClosed } from '../../protos/gen/youfu/settlement/v1/events';
 import { IndexValuePublished, VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
@@ -39,4 +39,5 @@ export const adjustmentEvents = {
   topic: 'youfu.adjustment.v1',
   adjustmentDue: eventType('youfu.adjustment.v1.AdjustmentDue', AdjustmentDue),
   adjustmentCompleted: eventType('youfu.adjustment.v1.AdjustmentCompleted', AdjustmentCompleted),
+  adjustmentApprovalOverdue: eventType('youfu.adjustment.v1.AdjustmentApprovalOverdue', AdjustmentApprovalOverdue),
 } as const;

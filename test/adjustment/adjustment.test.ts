@@ -8,7 +8,7 @@ import { AnnualAdjustmentServiceService, Phase } from '../../protos/gen/youfu/ad
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { RowComponent, StandardLevel, SubsidyStandardServiceService, VersionStatus } from '../../protos/gen/youfu/standards/v1/standards';
 import { dueScheduleId } from '../../services/adjustment/index';
-import { recordDue } from '../../services/adjustment/store';
+import { recordApprovalOverdue, recordDue } from '../../services/adjustment/store';
 import { shanghaiDate } from '../../services/lib/civil';
 import type { UnaryClient } from '../../services/lib/grpc';
 import type { RunningService } from '../../services/lib/runtime';
@@ -131,12 +131,22 @@ describe('annual adjustment runs', () => {
       { year: 2022, level: StandardLevel.STANDARD_LEVEL_LOCAL, regionCode: '440300', payrollMonth: { year: 2022, month: 10 }, source: { $case: 'rows', value: { title: 'Shenzhen 2022', documentNumber: '深2022', effectiveFrom: pbDate('2022-08-01'), rows: [martyr] } } },
       clerk,
     );
-    await phase(runId, Phase.PHASE_AWAITING_APPROVAL);
+    const waiting = await phase(runId, Phase.PHASE_AWAITING_APPROVAL);
+    // The reminder's step (its timer is tested in workflows/adjustment/reminder.test.ts): once per attempt.
+    await recordApprovalOverdue(svc.pool, waiting.attemptId);
+    await recordApprovalOverdue(svc.pool, waiting.attemptId);
+    const overdue = (await client.listPendingItems({ includeResolved: false, page: undefined }, clerk)).items.filter((i) => i.kind === 'APPROVAL_OVERDUE');
+    expect(overdue).toEqual([expect.objectContaining({ subject: waiting.attemptId, description: expect.stringContaining(runId) })]);
+    const events = await svc.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE event_type = 'youfu.adjustment.v1.AdjustmentApprovalOverdue' AND aggregate_id = $1", [runId]);
+    expect(events.rows[0]!.n).toBe(1);
     expect((await client.pauseAdjustment({ runId }, clerk)).adjustment!.paused).toBe(true);
     expect((await client.resumeAdjustment({ runId }, approver)).adjustment!.paused).toBe(false);
     const cancelled = await client.cancelAdjustment({ runId, reason: 'notice withdrawn' }, clerk);
     expect(cancelled.adjustment).toMatchObject({ phase: Phase.PHASE_CANCELLED, decidedBy: 'li' });
     expect((await standards.getVersion({ versionId: started.adjustment!.versionId }, clerk)).version!.status).toBe(VersionStatus.VERSION_STATUS_DISCARDED);
+    // The decision resolved the reminder.
+    const all = await client.listPendingItems({ includeResolved: true, page: undefined }, clerk);
+    expect(all.items.find((i) => i.subject === waiting.attemptId)).toMatchObject({ resolvedByRun: runId });
     expect(await failure(client.cancelAdjustment({ runId, reason: 'again' }, clerk))).toMatchObject({ reason: 'ADJUSTMENT_ENDED' });
     expect(await failure(client.cancelAdjustment({ runId: 'adjustment:2022:national', reason: 'too late' }, clerk))).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, reason: 'ALREADY_PUBLISHED' });
     expect(await failure(client.pauseAdjustment({ runId: 'adjustment:2022:national' }, await token('auditor', 'sun')))).toMatchObject({ code: grpc.status.PERMISSION_DENIED });

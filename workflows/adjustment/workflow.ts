@@ -178,6 +178,8 @@ export interface AdjustmentInput {
   partitions?: number;
   /** Persons per page (default 1,000). */
   pageSize?: number;
+  /** How long a simulated run waits for its approver before the reminder (default 7 days). */
+  reminderAfter?: string;
 }
 
 /** The approver's decision, signalled by ApproveAdjustment / RejectAdjustment once they did their part. */
@@ -242,7 +244,11 @@ export async function annualAdjustment(input: AdjustmentInput): Promise<Adjustme
   await condition(() => simulated || cancelled);
   if (cancelled) return withdraw('cancelled'); // the child is cancelled with its parent (ParentClosePolicy)
   await own.recordSimulated(input.attemptId, changeId);
-  await condition(() => decision !== undefined || cancelled);
+  // An approver who has not decided after `reminderAfter`: a pending item and AdjustmentApprovalOverdue, once.
+  if (!(await condition(() => decision !== undefined || cancelled, input.reminderAfter ?? '7 days'))) {
+    await own.recordApprovalOverdue(input.attemptId);
+    await condition(() => decision !== undefined || cancelled);
+  }
   if (!decision?.approved) return withdraw(decision ? 'rejected' : 'cancelled');
 
   // Apply: after payroll P−1, so that every month before P is settled and back pay covers it.
