@@ -32,19 +32,21 @@ export interface BenefitSource {
   quote(queries: readonly BenefitQuery[], o?: QuoteOptions): Promise<Quote[]>;
 }
 
-/** Maps a standards Benefit to a Quote: pension = monthly − nursing fee. */
+/**
+ * Maps a standards Benefit to a Quote: pension = monthly − nursing fee. A component left out
+ * (missing) or computed from an earlier year's index value (provisional) is named in its
+ * `missing`, so that the period and the payroll's exceptions show it until it is recomputed.
+ */
 export function quoteOf(b: Benefit): Quote {
   const monthly = b.monthlyAmount?.fen ?? 0n;
   const nursingFen = b.nursingFee?.monthlyAmount?.fen ?? 0n;
-  const describe = (m: Benefit['missing'][number]) => m.description || `index ${m.index} ${m.cityCode} ${m.year}`;
+  const flagged = [...b.missing, ...b.provisional].map((m) => ({ nursing: m.component === RowComponent.ROW_COMPONENT_NURSING_FEE, text: m.description || `index ${m.index} ${m.cityCode} ${m.year}` }));
   return {
     ok: true,
     pensionFen: monthly - nursingFen,
-    nursing: b.nursingFee
-      ? { fen: nursingFen, missing: b.missing.filter((m) => m.component === RowComponent.ROW_COMPONENT_NURSING_FEE).map(describe) }
-      : null,
+    nursing: b.nursingFee ? { fen: nursingFen, missing: flagged.filter((m) => m.nursing).map((m) => m.text) } : null,
     versions: [...new Set(b.versionsUsed.map((v) => v.id))].sort(),
-    missing: b.missing.filter((m) => m.component !== RowComponent.ROW_COMPONENT_NURSING_FEE).map(describe),
+    missing: flagged.filter((m) => !m.nursing).map((m) => m.text),
   };
 }
 

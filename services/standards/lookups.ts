@@ -1,6 +1,6 @@
 /** Batched benefit lookups against the store. */
 import type { Pool } from '../lib/db';
-import { computeBenefit, toTable, VersionsInForce, type Benefit, type IndexLookup, type LookupQuery, type LookupSettings, type Table } from './domain/lookup';
+import { computeBenefit, indexLookupOf, toTable, VersionsInForce, type Benefit, type IndexLookup, type LookupQuery, type LookupSettings, type Table } from './domain/lookup';
 import type { Row } from './domain/keys';
 import { cityOf, type Version } from './domain/versions';
 import * as store from './store';
@@ -42,10 +42,9 @@ export function createLookups(pool: Pool, settings: LookupSettings) {
     const heads = new Map(layers.flatMap((l) => ('ok' in l ? l.ok : [])).map((h) => [h.id, h]));
     const missing = [...heads.keys()].filter((id) => !tables.has(id) && !own.has(id));
     if (missing.length) for (const [id, rows] of await store.rowsOf(pool, missing)) tables.set(id, toTable(heads.get(id)!, rows));
-    const values = new Map(
-      (await store.indexValuesOf(pool, [...new Set(queries.map((q) => cityOf(q.districtCode)))])).flatMap((v) => (v.valueFen === null ? [] : [[`${v.kind}/${v.cityCode}/${v.year}`, v.valueFen] as const])),
+    const index: IndexLookup = indexLookupOf(
+      (await store.indexValuesOf(pool, [...new Set(queries.map((q) => cityOf(q.districtCode)))])).flatMap((v) => (v.valueFen === null ? [] : [{ kind: v.kind, cityCode: v.cityCode, year: v.year, fen: v.valueFen }])),
     );
-    const index: IndexLookup = (kind, city, year) => values.get(`${kind}/${city}/${year}`);
     return queries.map((q, i) => {
       const l = layers[i]!;
       return 'ok' in l ? attempt(() => computeBenefit(q, l.ok.map((h) => own.get(h.id) ?? tables.get(h.id)!), index, settings)) : l;

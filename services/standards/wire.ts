@@ -112,6 +112,14 @@ export const benefitToProto = (b: Benefit): ProtoBenefit => ({
     year: m.year,
     description: m.description,
   })),
+  provisional: b.provisional.map((p) => ({
+    component: enums.component.toNumber(p.component),
+    index: enums.index.toNumber(p.index),
+    cityCode: p.cityCode,
+    year: p.year,
+    usedYear: p.usedYear,
+    description: p.description,
+  })),
 });
 
 export const indexValueToProto = (v: StoredIndexValue): ProtoIndexValue => ({

@@ -161,7 +161,13 @@ describe('LookupBenefit and BatchLookupBenefits (seeded national tables, local t
       expect(benefit?.nursingFee).toMatchObject({ shareBasisPoints: 5000, wageYear: 2022, monthlyWage: { fen: wageFen }, monthlyAmount: { fen: nursing } });
       expect(benefit?.monthlyAmount?.fen).toBe(halfUp(annual, 12n) + nursing);
       expect(benefit?.missing).toEqual([]);
+      expect(benefit?.provisional).toEqual([]);
       expect(benefit?.versionsUsed.map((v) => v.id)[0]).toBe(NATIONAL_2022);
+      // 2024 needs 2023's wage, not approved: 2022's is used meanwhile, flagged provisional — never 0.
+      const later = (await lookup(attrs(war1), '2024-02-01', '440106')).benefit!;
+      expect(later.nursingFee).toMatchObject({ wageYear: 2022, monthlyWage: { fen: wageFen }, monthlyAmount: { fen: nursing } });
+      expect(later.missing).toEqual([]);
+      expect(later.provisional).toEqual([expect.objectContaining({ component: RowComponent.ROW_COMPONENT_NURSING_FEE, index: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode: '440100', year: 2023, usedYear: 2022 })]);
     });
 
     it('applies only the layers of the person’s own district, and none before they take effect', async () => {

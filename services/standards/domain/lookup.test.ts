@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors';
 import type { Row, RowKey, Rule } from './keys';
-import { computeBenefit, identityProblems, toTable, VersionsInForce, type Identity, type IndexLookup, type LookupQuery } from './lookup';
+import { computeBenefit, identityProblems, indexLookupOf, toTable, VersionsInForce, type Identity, type IndexLookup, type LookupQuery } from './lookup';
 import type { VersionHead } from './versions';
 
 const head = (id: string, effectiveFrom: string, regionCode = ''): VersionHead => ({ id, level: regionCode ? 'LOCAL' : 'NATIONAL', regionCode, effectiveFrom });
@@ -67,7 +67,7 @@ describe('computeBenefit', () => {
   it('adds local top-ups and a nursing fee from the previous year’s wage of the district’s city', () => {
     const city = toTable(head('gz', '2022-01-01', '440100'), [row({}, amount(120_000n))]);
     const district = toTable(head('th', '2022-01-01', '440106'), [row({ category: 'MARTYR_SURVIVOR', cause: null, disabilityGrade: 0 }, amount(1n))]);
-    const wage: IndexLookup = (kind, c, y) => (kind === 'AVERAGE_MONTHLY_WAGE' && c === '440100' && y === 2021 ? 1_234_567n : undefined);
+    const wage: IndexLookup = (kind, c, y) => (kind === 'AVERAGE_MONTHLY_WAGE' && c === '440100' && y === 2021 ? { fen: 1_234_567n, year: 2021 } : undefined);
     const b = computeBenefit(query(who()), [national, city, district], wage, settings);
     expect(b.layers.map((l) => l.annualFen)).toEqual([11_627_000n, 120_000n, 0n]);
     expect(b.annualFen).toBe(11_747_000n);
@@ -77,8 +77,25 @@ describe('computeBenefit', () => {
     expect(b.versionsUsed.map((v) => v.id)).toEqual(['n22', 'gz', 'th']);
   });
 
+  it('uses the latest approved earlier year while the previous year’s wage is not approved, flagged provisional (never 0)', () => {
+    const wages = indexLookupOf([
+      { kind: 'AVERAGE_MONTHLY_WAGE', cityCode: '440100', year: 2020, fen: 1_100_000n },
+      { kind: 'AVERAGE_MONTHLY_WAGE', cityCode: '440100', year: 2021, fen: 1_234_567n },
+    ]);
+    expect(wages('AVERAGE_MONTHLY_WAGE', '440100', 2021)).toEqual({ fen: 1_234_567n, year: 2021 });
+    expect(wages('AVERAGE_MONTHLY_WAGE', '440100', 2023)).toEqual({ fen: 1_234_567n, year: 2021 });
+    expect(wages('AVERAGE_MONTHLY_WAGE', '440100', 2019)).toBeUndefined();
+    // A 2024 lookup needs 2023's wage: 2021's is used, the component flagged, nothing missing.
+    const b = computeBenefit(query(who(), '2024-03-01'), [national], wages, settings);
+    expect(b.nursingFee).toMatchObject({ monthlyWageFen: 1_234_567n, monthlyFen: 617_284n });
+    expect(b.missing).toEqual([]);
+    expect(b.provisional).toEqual([expect.objectContaining({ component: 'NURSING_FEE', index: 'AVERAGE_MONTHLY_WAGE', cityCode: '440100', year: 2023, usedYear: 2021 })]);
+    expect(b.provisional[0]!.description).toContain('recomputes from 2024-01');
+    expect(computeBenefit(query(who()), [national], wages, settings).provisional).toEqual([]);
+  });
+
   it('gives the 25% nursing fee at ILLNESS grades 5–6 only with a recorded mental disorder', () => {
-    const wage: IndexLookup = () => 1_000_000n;
+    const wage: IndexLookup = (_k, _c, y) => ({ fen: 1_000_000n, year: y });
     expect(computeBenefit(query(who({ cause: 'ILLNESS', disabilityGrade: 5 })), [national], wage, settings).nursingFee).toBeUndefined();
     const b = computeBenefit(query(who({ cause: 'ILLNESS', disabilityGrade: 5, mentalDisorder: true })), [national], wage, settings);
     expect(b.nursingFee?.monthlyFen).toBe(250_000n);
@@ -98,7 +115,7 @@ describe('computeBenefit', () => {
 
   it('pays a conscript family a share of the previous year’s income: the most specific layer’s share, else the default', () => {
     const cf = who({ category: 'CONSCRIPT_FAMILY', cause: null, disabilityGrade: 0 });
-    const income: IndexLookup = (kind, _c, y) => (kind === 'PER_CAPITA_DISPOSABLE_INCOME' && y === 2021 ? 7_497_500n : undefined);
+    const income: IndexLookup = (kind, _c, y) => (kind === 'PER_CAPITA_DISPOSABLE_INCOME' && y === 2021 ? { fen: 7_497_500n, year: 2021 } : undefined);
     expect(computeBenefit(query(cf), [national], income, settings).annualFen).toBe(3_373_875n); // 45%
     const district = toTable(head('th', '2022-01-01', '440106'), [row({ category: 'CONSCRIPT_FAMILY', cause: null, disabilityGrade: 0 }, { kind: 'INCOME_SHARE', bp: 5000 })]);
     const b = computeBenefit(query(cf), [national, district], income, settings);

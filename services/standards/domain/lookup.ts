@@ -10,7 +10,31 @@ export const INDEX_KINDS = ['AVERAGE_MONTHLY_WAGE', 'PER_CAPITA_DISPOSABLE_INCOM
 export type IndexKind = (typeof INDEX_KINDS)[number];
 
 /** The value of an index series for a city and the calendar year it measures, if loaded. */
-export type IndexLookup = (kind: IndexKind, cityCode: string, year: number) => bigint | undefined;
+/**
+ * An index value in force for (kind, city, year); or, when that year's is not (yet) approved, the
+ * latest approved earlier year's — `year` says which was found.
+ */
+export type IndexLookup = (kind: IndexKind, cityCode: string, year: number) => { fen: bigint; year: number } | undefined;
+
+/** An IndexLookup over loaded values: exact year first, else the latest earlier year. */
+export function indexLookupOf(values: readonly { kind: IndexKind; cityCode: string; year: number; fen: bigint }[]): IndexLookup {
+  const series = new Map<string, { year: number; fen: bigint }[]>();
+  for (const v of values) series.set(`${v.kind}/${v.cityCode}`, [...(series.get(`${v.kind}/${v.cityCode}`) ?? []), { year: v.year, fen: v.fen }]);
+  for (const s of series.values()) s.sort((a, b) => b.year - a.year);
+  return (kind, city, year) => series.get(`${kind}/${city}`)?.find((v) => v.year <= year);
+}
+
+/** An index value used in place of the one a component needs, which is not approved yet (domain.md §2). */
+export interface ProvisionalValue {
+  component: Component;
+  index: IndexKind;
+  cityCode: string;
+  /** The year needed. */
+  year: number;
+  /** The latest approved year, used meanwhile. */
+  usedYear: number;
+  description: string;
+}
 
 /** The attributes of one identity (youfu.common.v1.EntitlementAttributes). */
 export interface Identity extends Omit<RowKey, 'component'> {
@@ -71,6 +95,8 @@ export interface Benefit {
   incomeShare?: { bp: number; shareVersion?: VersionHead; incomeYear: number; annualIncomeFen: bigint; annualFen: bigint };
   versionsUsed: VersionHead[];
   missing: MissingValue[];
+  /** Components computed from an earlier year's index value, until the year needed is approved. */
+  provisional: ProvisionalValue[];
 }
 
 /** The published versions, grouped per (level, region), to find the one in force on a date. */
@@ -138,10 +164,20 @@ export function computeBenefit(q: LookupQuery, tables: Table[], index: IndexLook
   const cityCode = cityOf(districtCode);
   const year = parts(date).year - 1;
   const missing: MissingValue[] = [];
-  const need = (component: Component, kind: IndexKind): bigint | undefined => {
+  const provisional: ProvisionalValue[] = [];
+  // The previous year's value; until it is approved the latest approved year's, flagged provisional (never 0).
+  const need = (component: Component, kind: IndexKind): { fen: bigint; year: number } | undefined => {
     const v = index(kind, cityCode, year);
-    if (v === undefined)
-      missing.push({ component, index: kind, cityCode, year, description: `${kind} of ${cityCode} for ${year} is not loaded; ${component} left out` });
+    if (v === undefined) missing.push({ component, index: kind, cityCode, year, description: `${kind} of ${cityCode} for ${year} is not loaded; ${component} left out` });
+    else if (v.year !== year)
+      provisional.push({
+        component,
+        index: kind,
+        cityCode,
+        year,
+        usedYear: v.year,
+        description: `${kind} of ${cityCode} for ${year} is not approved yet: ${v.year}'s used (provisional; the January roll-over recomputes from ${year + 1}-01)`,
+      });
     return v;
   };
 
@@ -154,8 +190,8 @@ export function computeBenefit(q: LookupQuery, tables: Table[], index: IndexLook
     const found = mostSpecific(tables, periodicKey);
     const bp = found?.rule.kind === 'INCOME_SHARE' ? found.rule.bp : settings.conscriptFamilyShareBp;
     const income = need('PERIODIC_BENEFIT', 'PER_CAPITA_DISPOSABLE_INCOME');
-    annualFen = income === undefined ? 0n : applyBasisPoints(income, bp);
-    incomeShare = { bp, shareVersion: found?.table.version, incomeYear: year, annualIncomeFen: income ?? 0n, annualFen };
+    annualFen = income === undefined ? 0n : applyBasisPoints(income.fen, bp);
+    incomeShare = { bp, shareVersion: found?.table.version, incomeYear: income?.year ?? year, annualIncomeFen: income?.fen ?? 0n, annualFen };
   } else {
     if (!national.rows.has(periodicKey))
       throw failedPrecondition('NO_STANDARD_FOR_KEY', `the NATIONAL standards version in force on ${date} (${national.version.id}, effective ${national.version.effectiveFrom}) has no row for ${describeKey(periodic)}`, {
@@ -177,7 +213,7 @@ export function computeBenefit(q: LookupQuery, tables: Table[], index: IndexLook
     if (found?.rule.kind === 'NURSING_FEE_SHARE' && (!found.rule.requiresMentalDisorder || who.mentalDisorder)) {
       const wage = need('NURSING_FEE', 'AVERAGE_MONTHLY_WAGE');
       const bp = found.rule.bp;
-      nursingFee = { bp, shareVersion: found.table.version, wageYear: year, monthlyWageFen: wage ?? 0n, monthlyFen: wage === undefined ? 0n : applyBasisPoints(wage, bp) };
+      nursingFee = { bp, shareVersion: found.table.version, wageYear: wage?.year ?? year, monthlyWageFen: wage?.fen ?? 0n, monthlyFen: wage === undefined ? 0n : applyBasisPoints(wage.fen, bp) };
     }
   }
 
@@ -189,5 +225,6 @@ export function computeBenefit(q: LookupQuery, tables: Table[], index: IndexLook
     incomeShare,
     versionsUsed: tables.map((t) => t.version),
     missing,
+    provisional,
   };
 }
