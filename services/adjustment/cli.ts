@@ -3,6 +3,7 @@
  * persons' ListAdjustmentImpact for the impact table). The caller's own bearer token in YOUFU_TOKEN.
  *
  *   npm run adjust -- start --year 2022 --payroll 2022-10 (--version <id> | --rows rows.json --effective 2022-08-01 --title … --document …) [--region 440100]
+ *   npm run adjust -- start --rollover --year 2023 --region 440100 --payroll 2023-03   the city's nursing-fee roll-over from 2023-01
  *   npm run adjust -- status <run id> [--watch]      phase; while simulating or applying a live progress bar (done / total, rate, time left)
  *   npm run adjust -- impact <run id>                the simulation's totals: overall, by category, by district
  *   npm run adjust -- approve <run id> --payroll 2022-10 [--note …]
@@ -34,6 +35,7 @@ const { positionals, values } = parseArgs({
     note: { type: 'string', default: '' },
     reason: { type: 'string', default: '' },
     watch: { type: 'boolean', default: false },
+    rollover: { type: 'boolean', default: false },
   },
 });
 const [command, runId] = positionals;
@@ -115,10 +117,12 @@ try {
       const year = Number(values.year ?? fail('--year'));
       const req: StartAdjustmentRequest = {
         year,
-        level: values.region ? StandardLevel.STANDARD_LEVEL_LOCAL : StandardLevel.STANDARD_LEVEL_NATIONAL,
+        level: values.region || values.rollover ? StandardLevel.STANDARD_LEVEL_LOCAL : StandardLevel.STANDARD_LEVEL_NATIONAL,
         regionCode: values.region ?? '',
         payrollMonth: month(values.payroll, 'payroll'),
-        source: values.version
+        source: values.rollover
+          ? { $case: 'nursingRollover', value: { cityCode: values.region || fail('--region <city code> (with --rollover)') } }
+          : values.version
           ? { $case: 'versionId', value: values.version }
           : {
               $case: 'rows',

@@ -2,9 +2,9 @@
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { AnnualAdjustmentServiceService, Phase, type Adjustment } from '../../protos/gen/youfu/adjustment/v1/adjustment';
+import { AnnualAdjustmentServiceService, Phase, RunKind, type Adjustment, type StartAdjustmentRequest } from '../../protos/gen/youfu/adjustment/v1/adjustment';
 import { ChangeStatus, EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
-import { StandardLevel, VersionStatus, SubsidyStandardServiceService, type StandardVersion } from '../../protos/gen/youfu/standards/v1/standards';
+import { IndexKind, StandardLevel, VersionStatus, SubsidyStandardServiceService, type StandardVersion } from '../../protos/gen/youfu/standards/v1/standards';
 import { assertNotOwnProposal, effective, policies } from '../lib/auth';
 import { fromParts } from '../lib/civil';
 import type { ServiceClient } from '../lib/clients';
@@ -13,7 +13,7 @@ import { AppError, aborted, failedPrecondition, invalidArgument, notFound, parse
 import { bindService, type CallContext } from '../lib/grpc';
 import { decodeCursor, pageOf, pageRequest } from '../lib/paging';
 import { money, toProtoDate, toProtoMonth, yearMonth } from '../lib/proto';
-import { applyWorkflowId, runIdOf, simulationWorkflowId } from './domain/ids';
+import { applyWorkflowId, rolloverKeyOf, rolloverRunIdOf, runIdOf, simulationWorkflowId } from './domain/ids';
 import type { AdjustmentInput } from '../../workflows/adjustment/workflow';
 import * as store from './store';
 
@@ -44,7 +44,7 @@ function ownToken(ctx: CallContext): { bearer: string } {
 /** Pausing, resuming and cancelling are for the staff who run adjustments. */
 const staffControl = [...policies.propose, ...policies.decide];
 
-const runIdArg = z.string().regex(/^adjustment:\d{4}:(national|\d{6})$/, 'adjustment:{year}:{national|region code}');
+const runIdArg = z.string().regex(/^adjustment:\d{4}:(national|\d{6}|rollover:\d{6})$/, 'adjustment:{year}:{national|region code|rollover:city code}');
 
 const phaseOf = (p: store.Phase) => Phase[`PHASE_${p}`];
 
@@ -57,7 +57,8 @@ function view(r: store.RunRow): Adjustment {
     regionCode: r.region_code,
     effectiveFrom: toProtoDate(r.effective_from),
     payrollMonth: toProtoMonth(r.payroll_month),
-    versionId: r.version_id,
+    versionId: r.version_id ?? '',
+    kind: r.kind === 'NURSING_ROLLOVER' ? RunKind.RUN_KIND_NURSING_ROLLOVER : RunKind.RUN_KIND_STANDARDS,
     simulatedRevision: r.simulated_revision,
     phase: phaseOf(r.phase),
     personsDone: r.persons_done,
@@ -105,6 +106,7 @@ const startRequest = z.object({
   source: z.discriminatedUnion('$case', [
     z.object({ $case: z.literal('versionId'), value: z.string().uuid('not a UUID') }),
     z.object({ $case: z.literal('rows'), value: z.object({ title: z.string().trim().min(1, 'required').max(200), documentNumber: z.string().trim().min(1, 'required').max(200), effectiveFrom: z.unknown(), rows: z.array(z.unknown()).min(1).max(5000) }) }),
+    z.object({ $case: z.literal('nursingRollover'), value: z.object({ cityCode: z.string().regex(/^\d{4}(?<!00)00$/, 'a city code (xxxx00)') }).transform((x) => x.cityCode) }),
   ], { error: 'required: versionId or rows' }),
 });
 
@@ -151,6 +153,65 @@ export function adjustmentBinding(d: HandlerDeps) {
     return (await store.setPaused(pool, r.id, paused))!;
   }
 
+  /** The standards version a run costs: an existing DRAFT / APPROVED one, or a draft made of the rows for the starter. */
+  async function candidateFor(v: z.output<typeof startRequest>, runId: string, level: 'NATIONAL' | 'LOCAL', ctx: CallContext, req: StartAdjustmentRequest): Promise<StandardVersion> {
+    let version: StandardVersion;
+    if (v.source.$case === 'versionId') {
+      version = (await standards.getVersion({ versionId: v.source.value }, ctx)).version!;
+      if (version.status !== VersionStatus.VERSION_STATUS_DRAFT && version.status !== VersionStatus.VERSION_STATUS_APPROVED) {
+        throw failedPrecondition('VERSION_NOT_A_CANDIDATE', `version ${version.id} is not a DRAFT or APPROVED version`);
+      }
+    } else {
+      // The draft is the starter's: made by this service acting for them (standards' delegation).
+      const starter = effective(ctx.caller);
+      const actor = { subject: starter.subject, role: starter.role };
+      const rows = req.source?.$case === 'rows' ? req.source.value : undefined;
+      const created = await standards.createDraft(
+        { title: rows?.title ?? '', documentNumber: rows?.documentNumber ?? '', source: `adjustment ${runId}`, level: v.level, regionCode: v.regionCode, effectiveFrom: rows?.effectiveFrom, baseVersionId: '' },
+        ctx,
+        { actor },
+      );
+      version = (await standards.upsertDraftRows({ versionId: created.version!.id, expectedRevision: created.version!.revision, rows: rows?.rows ?? [] }, ctx, { actor })).version!;
+    }
+    const from = version.effectiveFrom!;
+    if (version.level !== v.level || version.regionCode !== v.regionCode || from.year !== v.year) {
+      throw failedPrecondition('VERSION_OF_ANOTHER_RUN', `version ${version.id} is not a ${level} version of ${v.regionCode || 'the nation'} effective in ${v.year}`);
+    }
+    return version;
+  }
+
+  /** The approver's own approval and publication of the run's standards version (at the revision simulated). */
+  async function approveAndPublish(r: store.RunRow, versionId: string, ctx: CallContext, asApprover: { bearer: string }): Promise<void> {
+    let version = (await standards.getVersion({ versionId }, ctx)).version!;
+    if (version.status === VersionStatus.VERSION_STATUS_DRAFT) {
+      try {
+        version = (await standards.approveVersion({ versionId, expectedRevision: r.simulated_revision }, ctx, asApprover)).version!;
+      } catch (err) {
+        if (err instanceof AppError && err.reason === 'STALE_REVISION') throw aborted('SIMULATION_STALE', `the draft changed after the simulation (revision ${r.simulated_revision}); start the run again to simulate it`);
+        throw err;
+      }
+    } else if (version.status === VersionStatus.VERSION_STATUS_APPROVED && version.revision !== r.simulated_revision) {
+      throw aborted('SIMULATION_STALE', 'the version changed after the simulation');
+    }
+    if (version.status !== VersionStatus.VERSION_STATUS_PUBLISHED) await standards.publishVersion({ versionId, expectedRevision: version.revision }, ctx, asApprover);
+  }
+
+  /** Discards a run's DRAFT / APPROVED version with the caller's own token (a published one stays). */
+  async function discard(versionId: string, reason: string, ctx: CallContext): Promise<void> {
+    const version = (await standards.getVersion({ versionId }, ctx)).version!;
+    if (version.status === VersionStatus.VERSION_STATUS_DRAFT || version.status === VersionStatus.VERSION_STATUS_APPROVED) {
+      await standards.discardDraft({ versionId, expectedRevision: version.revision, reason }, ctx, ownToken(ctx));
+    }
+  }
+
+  /** A roll-over needs the city's wage of `year` in force (approved). */
+  async function assertWageInForce(cityCode: string, year: number, ctx: CallContext): Promise<void> {
+    const { values } = await standards.listIndexValues({ kind: IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE, cityCode, page: { pageSize: 200, pageToken: '' } }, ctx);
+    if (!values.some((x) => x.year === year && (x.value?.fen ?? 0n) > 0n)) {
+      throw failedPrecondition('INDEX_VALUE_NOT_IN_FORCE', `the average monthly wage of ${cityCode} for ${year} is not in force; approve it first (standards ApproveIndexValue)`);
+    }
+  }
+
   return bindService({
     definition: AnnualAdjustmentServiceService,
     policies: {
@@ -169,31 +230,15 @@ export function adjustmentBinding(d: HandlerDeps) {
         const v = parseInput(startRequest, req);
         const level = v.level === StandardLevel.STANDARD_LEVEL_NATIONAL ? ('NATIONAL' as const) : ('LOCAL' as const);
         if ((level === 'NATIONAL') !== (v.regionCode === '')) throw invalidArgument('regionCode', 'empty for NATIONAL, a region code for LOCAL');
-        const runId = runIdOf(v.year, level, v.regionCode);
+        const rollover = v.source.$case === 'nursingRollover';
+        if (rollover && v.regionCode !== v.source.value) throw invalidArgument('regionCode', 'the roll-over’s city code');
+        const runId = rollover ? rolloverRunIdOf(v.year, v.regionCode) : runIdOf(v.year, level, v.regionCode);
         const existing = await store.currentRun(pool, runId);
-        if (existing && existing.phase !== 'REJECTED') return { adjustment: view(await progress(existing)), started: false };
+        if (existing && !store.ENDED_UNPUBLISHED.includes(existing.phase)) return { adjustment: view(await progress(existing)), started: false };
         const starter = effective(ctx.caller);
-        let version: StandardVersion;
-        if (v.source.$case === 'versionId') {
-          version = (await standards.getVersion({ versionId: v.source.value }, ctx)).version!;
-          if (version.status !== VersionStatus.VERSION_STATUS_DRAFT && version.status !== VersionStatus.VERSION_STATUS_APPROVED) {
-            throw failedPrecondition('VERSION_NOT_A_CANDIDATE', `version ${version.id} is not a DRAFT or APPROVED version`);
-          }
-        } else {
-          // The draft is the starter's: made by this service acting for them (standards' delegation).
-          const actor = { subject: starter.subject, role: starter.role };
-          const created = await standards.createDraft(
-            { title: v.source.value.title, documentNumber: v.source.value.documentNumber, source: `adjustment ${runId}`, level: v.level, regionCode: v.regionCode, effectiveFrom: req.source?.$case === 'rows' ? req.source.value.effectiveFrom : undefined, baseVersionId: '' },
-            ctx,
-            { actor },
-          );
-          version = (await standards.upsertDraftRows({ versionId: created.version!.id, expectedRevision: created.version!.revision, rows: req.source?.$case === 'rows' ? req.source.value.rows : [] }, ctx, { actor })).version!;
-        }
-        const from = version.effectiveFrom!;
-        if (version.level !== v.level || version.regionCode !== v.regionCode || from.year !== v.year) {
-          throw failedPrecondition('VERSION_OF_ANOTHER_RUN', `version ${version.id} is not a ${level} version of ${v.regionCode || 'the nation'} effective in ${v.year}`);
-        }
-        const effectiveFrom = fromParts(from.year, from.month, from.day);
+        const version = rollover ? undefined : await candidateFor(v, runId, level, ctx, req);
+        if (rollover) await assertWageInForce(v.regionCode, v.year - 1, ctx);
+        const effectiveFrom = version ? fromParts(version.effectiveFrom!.year, version.effectiveFrom!.month, version.effectiveFrom!.day) : `${v.year}-01-01`;
         if (v.payrollMonth < effectiveFrom.slice(0, 7)) throw invalidArgument('payrollMonth', `before the effective month ${effectiveFrom.slice(0, 7)}`);
         const row = await store.insertRun(pool, {
           id: randomUUID(),
@@ -203,13 +248,15 @@ export function adjustmentBinding(d: HandlerDeps) {
           region_code: v.regionCode,
           effective_from: effectiveFrom,
           payroll_month: v.payrollMonth,
-          version_id: version.id,
-          simulated_revision: version.revision,
+          version_id: version?.id ?? null,
+          kind: rollover ? 'NURSING_ROLLOVER' : 'STANDARDS',
+          simulated_revision: version?.revision ?? 0n,
           started_by: starter.subject,
           drafted_by_run: v.source.$case === 'rows',
         });
         if (!row) return { adjustment: view((await store.currentRun(pool, runId))!), started: false }; // a concurrent start won
         if (level === 'NATIONAL') await store.resolveDue(pool, v.year, runId);
+        if (rollover) await store.resolveRolloverDue(pool, v.regionCode, v.year, runId);
         await (await d.temporal()).workflow.start('annualAdjustment', {
           taskQueue: d.workflowsQueue,
           workflowId: runId,
@@ -218,7 +265,8 @@ export function adjustmentBinding(d: HandlerDeps) {
             {
               attemptId: row.id,
               runId,
-              versionId: version.id,
+              versionId: version?.id ?? '',
+              ...(rollover ? { rolloverKey: rolloverKeyOf(v.year, v.regionCode) } : {}),
               level,
               effectiveFrom,
               payrollMonth: v.payrollMonth,
@@ -259,20 +307,7 @@ export function adjustmentBinding(d: HandlerDeps) {
         // Too late once payroll P ran (it paid the old rate without back pay): refused before anything is published.
         const ranP = await d.persons.listPayrollLines({ month: req.payrollMonth, personId: '', page: { pageSize: 1, pageToken: '' } }, ctx);
         if (ranP.lines.length) throw failedPrecondition('PAYROLL_MONTH_CLOSED', `the payroll of ${r.payroll_month} has run; start the run again with a later payroll month`);
-        let version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
-        if (version.status === VersionStatus.VERSION_STATUS_DRAFT) {
-          try {
-            version = (await standards.approveVersion({ versionId: r.version_id, expectedRevision: r.simulated_revision }, ctx, asApprover)).version!;
-          } catch (err) {
-            if (err instanceof AppError && err.reason === 'STALE_REVISION') throw aborted('SIMULATION_STALE', `the draft changed after the simulation (revision ${r.simulated_revision}); start the run again to simulate it`);
-            throw err;
-          }
-        } else if (version.status === VersionStatus.VERSION_STATUS_APPROVED && version.revision !== r.simulated_revision) {
-          throw aborted('SIMULATION_STALE', 'the version changed after the simulation');
-        }
-        if (version.status !== VersionStatus.VERSION_STATUS_PUBLISHED) {
-          version = (await standards.publishVersion({ versionId: r.version_id, expectedRevision: version.revision }, ctx, asApprover)).version!;
-        }
+        if (r.version_id) await approveAndPublish(r, r.version_id, ctx, asApprover);
         const change = (await d.persons.getChangeRequest({ changeId: r.apply_change_id }, ctx)).change!;
         if (change.status === ChangeStatus.CHANGE_STATUS_PROPOSED) await d.persons.approveChange({ changeId: r.apply_change_id, note: v.note }, ctx, asApprover);
         const done = await store.setPhase(pool, r.id, 'PUBLISHED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.note });
@@ -284,10 +319,7 @@ export function adjustmentBinding(d: HandlerDeps) {
       async rejectAdjustment(req, ctx) {
         const v = parseInput(z.object({ runId: runIdArg, reason: z.string().trim().min(1, 'required').max(2000) }), req);
         const r = await decidable(v.runId, ctx);
-        const version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
-        if (version.status === VersionStatus.VERSION_STATUS_DRAFT || version.status === VersionStatus.VERSION_STATUS_APPROVED) {
-          await standards.discardDraft({ versionId: r.version_id, expectedRevision: version.revision, reason: `adjustment ${v.runId} rejected: ${v.reason}` }, ctx, ownToken(ctx));
-        }
+        if (r.version_id) await discard(r.version_id, `adjustment ${v.runId} rejected: ${v.reason}`, ctx);
         const done = await store.setPhase(pool, r.id, 'REJECTED', { from: 'AWAITING_APPROVAL', decidedBy: effective(ctx.caller).subject, note: v.reason });
         await store.resolveOverdue(pool, r.id, r.run_id);
         await signal(r, false);
@@ -326,12 +358,7 @@ export function adjustmentBinding(d: HandlerDeps) {
         const r = await mustRun(v.runId);
         if (r.phase === 'PUBLISHED' || r.phase === 'APPLYING' || r.phase === 'COMPLETED') throw failedPrecondition('ALREADY_PUBLISHED', `run ${v.runId} published its standards version; it can no longer be cancelled`);
         if (store.ENDED_UNPUBLISHED.includes(r.phase)) throw failedPrecondition('ADJUSTMENT_ENDED', `run ${v.runId} is already ${r.phase}`);
-        if (r.drafted_by_run) {
-          const version = (await standards.getVersion({ versionId: r.version_id }, ctx)).version!;
-          if (version.status === VersionStatus.VERSION_STATUS_DRAFT || version.status === VersionStatus.VERSION_STATUS_APPROVED) {
-            await standards.discardDraft({ versionId: r.version_id, expectedRevision: version.revision, reason: `adjustment ${v.runId} cancelled: ${v.reason}` }, ctx, ownToken(ctx));
-          }
-        }
+        if (r.drafted_by_run && r.version_id) await discard(r.version_id, `adjustment ${v.runId} cancelled: ${v.reason}`, ctx);
         const done = await store.setPhase(pool, r.id, 'CANCELLED', { from: r.phase, decidedBy: effective(ctx.caller).subject, note: v.reason });
         if (!done) throw aborted('PHASE_CHANGED', `run ${v.runId} moved on meanwhile; read it again`);
         await store.resolveOverdue(pool, r.id, r.run_id);

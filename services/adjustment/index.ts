@@ -2,12 +2,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
-import { SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
-import { adjustmentEvents } from '../lib/contracts';
+import { IndexKind, SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
+import { adjustmentEvents, standardsEvents } from '../lib/contracts';
+import { decodeAs, PoisonMessage, type ConsumerSpec } from '../lib/consumer';
 import type { ServiceModule } from '../lib/runtime';
 import { ensureSchedule } from '../lib/schedules';
 import { createAdjustmentActivities } from './activities';
 import { adjustmentBinding } from './handlers';
+import { recordRolloverDue } from './store';
 
 const env = {
   /** The standards service (SubsidyStandardService), host:port. */
@@ -28,6 +30,22 @@ const env = {
   /** How long a simulated run waits for its approver before a reminder (pending item and AdjustmentApprovalOverdue). */
   YOUFU_ADJUSTMENT_REMINDER_AFTER: z.string().regex(/^\d+ ?(seconds?|minutes?|hours?|days?|s|m|h|d)$/, 'a duration, e.g. 7 days').default('7 days'),
   YOUFU_ADJUSTMENT_PAYROLL_POLL: z.string().regex(/^\d+ ?(seconds?|minutes?|hours?|s|m|h)$/, 'a duration, e.g. 1 hour').default('1 hour'),
+};
+
+/**
+ * An approved average monthly wage of year Y (standards' IndexValuePublished) calls for the city's
+ * January roll-over of Y + 1: a ROLLOVER_DUE pending item (once). Other event types are skipped.
+ */
+export const wagesConsumer: ConsumerSpec = {
+  name: 'adjustment.index-values',
+  topics: [standardsEvents.topic],
+  async handle(tx, event) {
+    if (event.type !== standardsEvents.indexValuePublished.type) return;
+    const v = decodeAs(event, standardsEvents.indexValuePublished);
+    if (v.kind !== IndexKind.INDEX_KIND_AVERAGE_MONTHLY_WAGE) return;
+    if (!/^\d{6}$/.test(v.cityCode) || !v.year) throw new PoisonMessage('INVALID_PAYLOAD', 'a city code and a year are required');
+    await recordRolloverDue(tx, v.cityCode, v.year + 1);
+  },
 };
 
 /** The schedule of the yearly AdjustmentDue (one per namespace; a test run's is prefixed). */
@@ -53,6 +71,7 @@ export const adjustmentModule: ServiceModule<typeof env> = {
     const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
     return {
       bindings: [adjustmentBinding({ pool, standards, persons, temporal, workflowsQueue: cfg.YOUFU_WORKFLOWS_QUEUE, personsQueue: cfg.YOUFU_PERSONS_QUEUE, activityQueue, payrollPoll: cfg.YOUFU_ADJUSTMENT_PAYROLL_POLL, partitions: cfg.YOUFU_ADJUSTMENT_PARTITIONS, pageSize: cfg.YOUFU_ADJUSTMENT_PAGE_SIZE, reminderAfter: cfg.YOUFU_ADJUSTMENT_REMINDER_AFTER })],
+      consumers: [wagesConsumer],
       activities: createAdjustmentActivities({ pool, persons }),
       stop: async () => {
         standards.close();

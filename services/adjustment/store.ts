@@ -17,7 +17,9 @@ export interface RunRow {
   region_code: string;
   effective_from: string;
   payroll_month: string;
-  version_id: string;
+  /** The standards version; null for a roll-over. */
+  version_id: string | null;
+  kind: 'STANDARDS' | 'NURSING_ROLLOVER';
   simulated_revision: bigint;
   phase: Phase;
   paused: boolean;
@@ -63,10 +65,10 @@ export async function currentRun(q: Queryable, runId: string, forUpdate = false)
 
 export async function insertRun(q: Queryable, r: Omit<RunRow, 'seq' | 'phase' | 'paused' | 'persons_done' | 'totals' | 'apply_change_id' | 'applied' | 'decided_by' | 'decision_note' | 'started_at' | 'updated_at'>): Promise<RunRow | undefined> {
   const { rows } = await q.query<RunRow>(
-    `INSERT INTO runs (id, run_id, year, level, region_code, effective_from, payroll_month, version_id, simulated_revision, phase, started_by, drafted_by_run)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'SIMULATING', $10, $11)
+    `INSERT INTO runs (id, run_id, year, level, region_code, effective_from, payroll_month, version_id, kind, simulated_revision, phase, started_by, drafted_by_run)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'SIMULATING', $11, $12)
      ON CONFLICT (run_id) WHERE phase NOT IN ('REJECTED', 'CANCELLED') DO NOTHING RETURNING *`,
-    [r.id, r.run_id, r.year, r.level, r.region_code, r.effective_from, r.payroll_month, r.version_id, r.simulated_revision, r.started_by, r.drafted_by_run],
+    [r.id, r.run_id, r.year, r.level, r.region_code, r.effective_from, r.payroll_month, r.version_id, r.kind, r.simulated_revision, r.started_by, r.drafted_by_run],
   );
   return rows[0];
 }
@@ -103,7 +105,7 @@ export async function recordCompleted(pool: Pool, id: string, applied: AppliedJs
       data: {
         runId: r.run_id,
         attemptId: r.id,
-        versionId: r.version_id,
+        versionId: r.version_id ?? '',
         year: r.year,
         regionCode: r.region_code,
         payrollMonth: r.payroll_month,
@@ -134,7 +136,7 @@ export async function listRuns(q: Queryable, afterSeq: string | null, limit: num
 export interface PendingRow {
   id: string;
   seq: bigint;
-  kind: 'ADJUSTMENT_DUE' | 'APPROVAL_OVERDUE';
+  kind: 'ADJUSTMENT_DUE' | 'APPROVAL_OVERDUE' | 'ROLLOVER_DUE';
   subject: string;
   description: string;
   created_at: Date;
@@ -185,6 +187,19 @@ export async function recordApprovalOverdue(pool: Pool, attemptId: string): Prom
 /** A decision on an attempt (approve, reject, cancel) resolves its overdue reminder. */
 export async function resolveOverdue(q: Queryable, attemptId: string, runId: string): Promise<void> {
   await q.query("UPDATE pending_items SET resolved_at = clock_timestamp(), resolved_by_run = $2 WHERE kind = 'APPROVAL_OVERDUE' AND subject = $1 AND resolved_at IS NULL", [attemptId, runId]);
+}
+
+/** A city's wage of `year` − 1 is in force: its January roll-over of `year` is due (once). */
+export async function recordRolloverDue(q: Queryable, cityCode: string, year: number): Promise<void> {
+  await q.query(
+    `INSERT INTO pending_items (id, kind, subject, description) VALUES ($1, 'ROLLOVER_DUE', $2, $3) ON CONFLICT (kind, subject) DO NOTHING`,
+    [randomUUID(), `${cityCode}:${year}`, `the average monthly wage of ${cityCode} for ${year - 1} is in force: run the nursing-fee roll-over from ${year}-01`],
+  );
+}
+
+/** A roll-over run started: its due item is done. */
+export async function resolveRolloverDue(q: Queryable, cityCode: string, year: number, runId: string): Promise<void> {
+  await q.query("UPDATE pending_items SET resolved_at = clock_timestamp(), resolved_by_run = $2 WHERE kind = 'ROLLOVER_DUE' AND subject = $1 AND resolved_at IS NULL", [`${cityCode}:${year}`, runId]);
 }
 
 /** A run of `year` started: its due item is done. */

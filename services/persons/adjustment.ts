@@ -112,7 +112,7 @@ const monthlyIn = (ps: readonly PeriodTerms[], m: YearMonth) => MONTHLY_BENEFITS
 export interface SimulatePageInput extends Paging {
   /** The adjustment run's attempt (its rows are kept under it). */
   runId: string;
-  /** The DRAFT / APPROVED standards version being costed. */
+  /** The DRAFT / APPROVED standards version being costed; '' for a January roll-over (the index value is in force already). */
   candidateVersionId: string;
   /** Its effective date. */
   effectiveFrom: CivilDate;
@@ -125,12 +125,13 @@ export interface SimulatePageInput extends Paging {
 export async function simulatePage(d: { svc: PersonsService; pool: Pool }, i: SimulatePageInput): Promise<PageResult> {
   const effective = monthOf(i.effectiveFrom);
   const { rows, plans, periods, funerals } = await readPage(d.pool, { ...i, effective, todayMonth: d.svc.todayMonth() });
-  const [now, was] = await Promise.all([d.svc.quotes(plans, { candidateVersionId: i.candidateVersionId }), d.svc.quotes(plans.map((p) => ({ ...p, keys: p.oldKeys })))]);
+  const [now, was] = await Promise.all([d.svc.quotes(plans, i.candidateVersionId ? { candidateVersionId: i.candidateVersionId } : {}), d.svc.quotes(plans.map((p) => ({ ...p, keys: p.oldKeys })))]);
   let backPay = 0n;
   const impacts = plans.map((p, n) => {
     const simulated = derivePeriods(p.t, p.from, p.extra, now[n]!);
-    const preHistory = preHistoryRaises(p.t, effective, i.payrollMonth, p.earlyExtra, was[n]!, now[n]!);
-    const funeralTopUpFen = p.death ? funeralTopUp(p.t, p.death.month, p.death.cause, was[n]!, now[n]!, funerals.get(p.row.id) ?? 0n) : 0n;
+    // Without a candidate (a January roll-over) only the periods from January move.
+    const preHistory = i.candidateVersionId ? preHistoryRaises(p.t, effective, i.payrollMonth, p.earlyExtra, was[n]!, now[n]!) : [];
+    const funeralTopUpFen = p.death && i.candidateVersionId ? funeralTopUp(p.t, p.death.month, p.death.cause, was[n]!, now[n]!, funerals.get(p.row.id) ?? 0n) : 0n;
     const impact = impactOf(periods.get(p.row.id)!.map(store.periodTerms), simulated, p.from, i.payrollMonth, { preHistory, funeralTopUpFen });
     backPay += impact.backPayFen;
     return { person: p.row, impact };
@@ -168,6 +169,7 @@ export async function simulatePage(d: { svc: PersonsService; pool: Pool }, i: Si
 
 export interface ApplyRow {
   change_id: string;
+  basis: 'STANDARDS' | 'INDEX';
   attempt_id: string;
   workflow_id: string;
   version_id: string;
@@ -185,6 +187,8 @@ export interface ApplyRow {
 export interface ProposeApplyInput {
   attemptId: string;
   workflowId: string;
+  /** STANDARDS (default): `versionId` is a standards version; INDEX: a January roll-over, `versionId` its key `index:<kind>:<city>:<year>`. */
+  basis?: 'STANDARDS' | 'INDEX';
   versionId: string;
   level: 'NATIONAL' | 'LOCAL';
   regionCode: string;
@@ -218,15 +222,15 @@ export async function proposeApply(pool: Pool, i: ProposeApplyInput): Promise<{ 
       idMasked: null,
       baseVersion: 0n,
       effectiveDate: i.effectiveFrom,
-      summary: `annual adjustment ${i.workflowId}: standards version ${i.versionId} from ${i.effectiveFrom}, back pay in payroll ${i.payrollMonth}`,
+      summary: `${i.basis === 'INDEX' ? 'January roll-over' : 'annual adjustment'} ${i.workflowId}: ${i.basis === 'INDEX' ? i.versionId : `standards version ${i.versionId}`} from ${i.effectiveFrom}, back pay in payroll ${i.payrollMonth}`,
       payloadEnc: null,
       proposedBy: i.proposedBy,
       proposedVia: 'adjustment',
     });
     await tx.query(
-      `INSERT INTO adjustment_applies (change_id, attempt_id, workflow_id, version_id, level, region_code, effective_from, payroll_month)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [id, i.attemptId, i.workflowId, i.versionId, i.level, i.regionCode, i.effectiveFrom, i.payrollMonth],
+      `INSERT INTO adjustment_applies (change_id, attempt_id, workflow_id, basis, version_id, level, region_code, effective_from, payroll_month)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [id, i.attemptId, i.workflowId, i.basis ?? 'STANDARDS', i.versionId, i.level, i.regionCode, i.effectiveFrom, i.payrollMonth],
     );
     return { changeId: id };
   });
@@ -285,10 +289,10 @@ export async function applyReadiness(pool: Pool, changeId: string): Promise<{ re
   return rows[0]!.prev || !rows[0]!.any ? { ready: true, waitingFor: '' } : { ready: false, waitingFor: prev };
 }
 
-/** Starts the apply: records the version (its month splits periods from now on, for every derivation). */
+/** Starts the apply: records a standards version (its month splits periods from now on, for every derivation). */
 export async function beginApply(pool: Pool, changeId: string): Promise<void> {
   const a = await approvedApply(pool, changeId);
-  await store.recordVersion(pool, { id: a.version_id, level: a.level, region: a.region_code, effectiveFrom: a.effective_from, supersedes: null });
+  if (a.basis === 'STANDARDS') await store.recordVersion(pool, { id: a.version_id, level: a.level, region: a.region_code, effectiveFrom: a.effective_from, supersedes: null });
   await pool.query('UPDATE adjustment_applies SET started_at = coalesce(started_at, clock_timestamp()) WHERE change_id = $1', [changeId]);
 }
 
@@ -312,8 +316,11 @@ export async function applyPage(d: { svc: PersonsService; pool: Pool }, i: Apply
   if (!a.started_at) throw failedPrecondition('ADJUSTMENT_NOT_STARTED', 'the apply has not begun (its version is not recorded yet)');
   const effective = monthOf(a.effective_from);
   const { rows, plans, periods } = await readPage(d.pool, { regionCode: a.region_code, after: i.after, before: i.before, limit: i.limit, effective, todayMonth: d.svc.todayMonth(), unmarkedFor: a.version_id });
-  const [now, was] = await Promise.all([d.svc.quotes(plans), d.svc.quotes(plans.map((p) => ({ ...p, keys: p.oldKeys })), { beforeVersionId: a.version_id })]);
-  const lineSource = `adjustment:${a.version_id}`;
+  // A standards version: the old amounts are the standards' before it (imports' months, funerals); a
+  // roll-over changes only what the index moves (no month before January's is re-priced).
+  const now = await d.svc.quotes(plans);
+  const was = a.basis === 'STANDARDS' ? await d.svc.quotes(plans.map((p) => ({ ...p, keys: p.oldKeys })), { beforeVersionId: a.version_id }) : now;
+  const lineSource = a.basis === 'STANDARDS' ? `adjustment:${a.version_id}` : a.version_id;
   const next = rows.length === i.limit ? rows.at(-1)!.id : '';
   return withTx(d.pool, async (tx) => {
     await store.lockPayrollShared(tx);
@@ -340,7 +347,7 @@ export async function applyPage(d: { svc: PersonsService; pool: Pool }, i: Apply
       for (const l of preHistoryRaises(p.t, effective, a.payroll_month, p.earlyExtra, was[n]!, now[n]!)) {
         mine.push({ id: randomUUID(), personId: p.row.id, benefit: l.benefit, month: l.month, source: lineSource, kind: 'BACK_PAY', amountFen: l.amountFen, category: fallbackCategory });
       }
-      const topUp = p.death ? funeralTopUp(p.t, p.death.month, p.death.cause, was[n]!, now[n]!, funerals.get(p.row.id) ?? 0n) : 0n;
+      const topUp = p.death && a.basis === 'STANDARDS' ? funeralTopUp(p.t, p.death.month, p.death.cause, was[n]!, now[n]!, funerals.get(p.row.id) ?? 0n) : 0n;
       if (topUp > 0n) mine.push({ id: randomUUID(), personId: p.row.id, benefit: 'FUNERAL_SUBSIDY', month: p.death!.month, source: lineSource, kind: 'ONE_OFF', amountFen: topUp, category: fallbackCategory });
       const personBackPay = mine.reduce((s, l) => s + (l.kind === 'BACK_PAY' ? l.amountFen : 0n), 0n);
       const after = r.periods.map(store.periodTerms);

@@ -25,13 +25,13 @@ export interface AdjustmentStack {
 }
 
 /**
- * Standards (seeded with 2021 only: the 2022 rows come through a run), persons with its activity
+ * Standards (by default seeded with 2021 only: the 2022 rows come through a run), persons with its activity
  * queue, the adjustment service and a workflows worker, on fresh queues and a fresh database.
  */
-export async function startAdjustmentStack(label: string, clock: Clock, env: Record<string, string> = {}): Promise<AdjustmentStack> {
+export async function startAdjustmentStack(label: string, clock: Clock, env: Record<string, string> = {}, standardsEnv: Record<string, string> = { YOUFU_STANDARDS_SEED_UNTIL: '2021-12-31' }): Promise<AdjustmentStack> {
   const personsQueue = uniqueId('persons');
   const workflowsQueue = uniqueId(`workflows-${label}`);
-  const stack = await startStack(label, clock, { YOUFU_ACTIVITY_QUEUE: personsQueue }, { YOUFU_STANDARDS_SEED_UNTIL: '2021-12-31' });
+  const stack = await startStack(label, clock, { YOUFU_ACTIVITY_QUEUE: personsQueue }, standardsEnv);
   const e = serviceEnv(stack.db.adminUrl, stack.prefix, {
     YOUFU_STANDARDS_ADDR: `127.0.0.1:${stack.standards.grpcPort}`,
     YOUFU_PERSONS_ADDR: stack.address,

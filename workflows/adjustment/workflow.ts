@@ -162,7 +162,10 @@ export interface AdjustmentInput {
   attemptId: string;
   /** The workflow id, `adjustment:{year}:{national|region code}`. */
   runId: string;
+  /** The standards version applied; '' for a January roll-over. */
   versionId: string;
+  /** A January roll-over: the key it applies under in persons, `index:AVERAGE_MONTHLY_WAGE:{city}:{year − 1}`. */
+  rolloverKey?: string;
   level: 'NATIONAL' | 'LOCAL';
   effectiveFrom: string;
   payrollMonth: string;
@@ -224,7 +227,7 @@ export async function annualAdjustment(input: AdjustmentInput): Promise<Adjustme
   const { changeId } = await persons.proposeAdjustmentChange({
     attemptId: input.attemptId,
     workflowId: input.runId,
-    versionId: input.versionId,
+    ...(input.rolloverKey ? { basis: 'INDEX' as const, versionId: input.rolloverKey } : { versionId: input.versionId }),
     level: input.level,
     regionCode: input.regionCode,
     effectiveFrom: input.effectiveFrom,
