@@ -166,6 +166,9 @@ export interface PayrollResult {
 
 const LIST_CAP = 1000;
 
+/** A standards version was recorded between a change's quotes and its transaction (approvePersonChange retries). */
+class StandardsMoved extends Error {}
+
 export class PersonsService {
   constructor(private readonly d: ServiceDeps) {}
 
@@ -472,7 +475,23 @@ export class PersonsService {
     });
   }
 
+  /**
+   * A person's change, derived with the standards versions known when its quotes were read; when an
+   * adjustment's apply recorded a version in the meantime (its month splits the periods), the
+   * derivation is read again, so the change never writes periods that miss a version the apply
+   * already reached this person with.
+   */
   private async approvePersonChange(c: store.ChangeRow, note: string | null, caller: Caller) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.approvePersonChangeOnce(c, note, caller);
+      } catch (err) {
+        if (!(err instanceof StandardsMoved) || attempt >= 3) throw err instanceof StandardsMoved ? aborted('STANDARDS_CHANGED', 'standards versions changed while approving; approve again') : err;
+      }
+    }
+  }
+
+  private async approvePersonChangeOnce(c: store.ChangeRow, note: string | null, caller: Caller) {
     const me = who(caller);
     const spec = JSON.parse(this.d.pii.decrypt(c.payload_enc!)) as ChangeSpec;
     const personId = c.person_id!;
@@ -487,6 +506,7 @@ export class PersonsService {
     const timeline = timelineOf(before.state.historyFrom, applied.identities, applied.statusEvents);
     let quotes = new Map<string, Quote>();
     let extra: YearMonth[] = [];
+    const stamp = await store.versionsStamp(this.d.pool);
     if (from) {
       extra = extraBoundaries(await store.versionMonths(this.d.pool), from, this.todayMonth());
       const keys = quoteKeysFor(timeline, from, extra);
@@ -500,6 +520,7 @@ export class PersonsService {
       PersonsService.assertPending(locked);
       const current = (await store.getPerson(tx, personId, true))!;
       if (current.version !== c.base_version) throw aborted('STALE_VERSION', 'the person changed since the proposal; propose again');
+      if (from && (await store.versionsStamp(tx)) !== stamp) throw new StandardsMoved();
 
       if (applied.endedIdentityId) await store.endIdentity(tx, applied.endedIdentityId, spec.effectiveDate, c.id);
       if (applied.newIdentity) await store.insertIdentity(tx, personId, applied.newIdentity, c.id);

@@ -570,6 +570,12 @@ export async function versionMonths(q: Queryable): Promise<YearMonth[]> {
   return r.rows.map((x) => x.m);
 }
 
+/** Changes whenever a standards version is recorded (a derivation compares it before and after its quotes). */
+export async function versionsStamp(q: Queryable): Promise<string> {
+  const r = await q.query<{ stamp: string }>("SELECT count(*) || '/' || coalesce(max(recorded_at)::text, '') AS stamp FROM standard_versions");
+  return r.rows[0]!.stamp;
+}
+
 export async function recordVersion(q: Queryable, v: { id: string; level: string; region: string; effectiveFrom: string; supersedes: string | null }): Promise<void> {
   await q.query(
     `INSERT INTO standard_versions (version_id, level, region_code, effective_from, superseded_id) VALUES ($1, $2, $3, $4, $5)
