@@ -13,7 +13,7 @@
 # Environment:
 #   YOUFU_CACHE      downloads, jars, binaries (default ~/.cache/youfu; survives between runs)
 #   YOUFU_STATE      data, pid files, logs (default <repo>/.local/stack; gitignored)
-#   YOUFU_PG_PORT (55432)  YOUFU_PG_FAST (1)  YOUFU_PG_BIN (/usr/lib/postgresql/15/bin)
+#   YOUFU_PG_PORT (55432)  YOUFU_PG_FAST (1)  YOUFU_PG_SHARED_BUFFERS (512MB)  YOUFU_PG_BIN (/usr/lib/postgresql/15/bin)
 #   YOUFU_KAFKA_PORT (9092)  YOUFU_KAFKA_CONTROLLER_PORT (9093)  YOUFU_KAFKA_VERSION (3.9.2)
 #   YOUFU_TEMPORAL_PORT (7233)  YOUFU_TEMPORAL_UI_PORT (8233)  YOUFU_CODEC_PORT (8234, the UI's codec endpoint; npm start serves it)  YOUFU_TEMPORAL_CLI_VERSION (v1.5.1)
 #   YOUFU_TEMPORAL_PREBUILT  a temporal binary to copy instead of building (default $CACHE/temporal-build/temporal)
@@ -233,6 +233,9 @@ pg_start() {
   touch "$PG_LOG"
   is_root && chown postgres: "$PG_SOCK" "$PG_LOG"
   local opts="-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c max_connections=300"
+  # Room for a registry of 100,000s of persons in memory (the default 128 MB is too little for the
+  # adjustment bench's working set); YOUFU_PG_SHARED_BUFFERS overrides.
+  opts+=" -c shared_buffers=${YOUFU_PG_SHARED_BUFFERS:-512MB} -c work_mem=16MB"
   # Durability off for speed: fsync/full_page_writes/synchronous_commit=off can lose or corrupt
   # data on a crash. NOT acceptable for production; fine for a throwaway local/test cluster.
   # On by default in this local script; YOUFU_PG_FAST=0 keeps PostgreSQL's safe defaults.
