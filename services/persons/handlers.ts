@@ -20,7 +20,9 @@ import { sameName } from './domain/names';
 import { nationalIdArg } from '../lib/national-id';
 import { registrationViolations } from './domain/rules';
 import type { Registration } from './domain/types';
-import { importHistoryFrom, type ImportItem, type PersonsService } from './service';
+import { closeImport, importBatch, importHistoryFrom, openImport, type ImportItem } from './imports';
+import { runPayroll } from './payroll';
+import type { PersonsService } from './service';
 import * as store from './store';
 import { batches } from './stream';
 import { adjustmentView, auditView, changeView, identityView, payrollView, periodView, personView } from './views';
@@ -169,7 +171,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
       const first = await it.next();
       if (first.done || first.value.item?.$case !== 'header') throw invalidArgument('item.header', 'the first message must be the header', 'HEADER_REQUIRED');
       const header = parseInput(z.object({ idempotencyKey: z.string().trim().min(1, 'required').max(200), description: z.string().max(500) }), first.value.item.value, ['header']);
-      const ref = await svc.openImport(header.idempotencyKey, header.description, ctx.caller);
+      const ref = await openImport({ svc, pool }, header.idempotencyKey, header.description, ctx.caller);
       const results: ImportRecordResult[] = [];
       const today = svc.today();
       let end: number | undefined;
@@ -184,11 +186,11 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
             items.push(parseImportItem(m, today));
           }
         }
-        if (items.length) results.push(...(await svc.importBatch(ref, items)));
+        if (items.length) results.push(...(await importBatch({ svc, pool }, ref, items)));
       }
       // Only a stream that ends with its end message (and the right count) is a whole file.
       const complete = end !== undefined && end === received;
-      const closed = await svc.closeImport(ref, complete);
+      const closed = await closeImport({ svc, pool }, ref, complete);
       const accepted = results.filter((r) => r.accepted).length;
       ctx.log.info({ changeId: closed?.id, accepted, rejected: results.length - accepted, complete }, 'import stream ended');
       return { results, summary: { ...(closed ? { change: changeView(closed) } : {}), accepted, rejected: results.length - accepted, complete: complete || (closed !== undefined && closed.status !== 'OPEN') } };
@@ -316,7 +318,7 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
 
     async runPayroll(req, ctx) {
       const month = parseInput(yearMonth, req.month, ['month']);
-      const { result, alreadyRun } = await svc.runPayroll(month, ctx.caller);
+      const { result, alreadyRun } = await runPayroll({ svc, pool }, month, ctx.caller);
       const ids = await shownIds([...new Set([...result.skipped.map((s) => s.personId), ...result.exceptions.map((e) => e.personId)])], ctx.caller);
       return { payroll: payrollView(result, ids), alreadyRun };
     },

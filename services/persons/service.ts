@@ -1,10 +1,12 @@
 /**
- * The persons service's use cases: proposals, maker–checker decisions, imports, payroll. Domain
- * rules are in ./domain (pure); SQL in ./store; benefit amounts come from an injected BenefitSource.
+ * The persons service's registry use cases: proposals and maker–checker decisions (registrations,
+ * a person's change, an adjustment's change). Imports are in ./imports, payroll in ./payroll, the
+ * annual adjustment's pages in ./adjustment. Domain rules are in ./domain (pure); SQL in ./store;
+ * benefit amounts come from an injected BenefitSource.
  */
 import { randomUUID } from 'node:crypto';
 import { assertNotOwnProposal, effective, type Caller } from '../lib/auth';
-import { addMonths, monthOf, type Clock, type YearMonth } from '../lib/civil';
+import { monthOf, type Clock, type YearMonth } from '../lib/civil';
 import { withTx, type Pool, type Queryable } from '../lib/db';
 import { aborted, alreadyExists, failedPrecondition, notFound } from '../lib/errors';
 import type { Logger } from '../lib/log';
@@ -25,14 +27,14 @@ import {
 } from './domain/benefits';
 import { applyChange, checkChange, isStatusChange, timelineOf, type ChangeSpec, type PersonState } from './domain/changes';
 import { normalizeNationalId } from '../lib/national-id';
-import type { Contact, IdentitySpan, Payee, Registration, Residence, Status } from './domain/types';
+import type { Contact, IdentitySpan, Payee, Registration, Residence } from './domain/types';
 import {
   PERSONS_TOPIC,
   personChanged,
   personRegistered,
   personStatusChanged,
 } from './events';
-import { assertNoApplyInProgress, assertPayrollOpen, getApply } from './adjustment';
+import { assertPayrollOpen, getApply } from './adjustment';
 import { rederiveFrom, recordBenefitChanged } from './rederive';
 import * as store from './store';
 import { enums, money, toPbDate } from './wire';
@@ -56,7 +58,7 @@ export interface Effect {
 
 export const maskAccount = (n: string) => (n.length <= 4 ? '*'.repeat(n.length) : `${'*'.repeat(n.length - 4)}${n.slice(-4)}`);
 
-const who = (caller: Caller) => {
+export const who = (caller: Caller) => {
   const e = effective(caller);
   return { subject: e.subject, role: e.role, via: caller.actor ? caller.subject : null };
 };
@@ -121,50 +123,6 @@ export interface LoadedPerson {
   state: PersonState;
 }
 
-/** One import record after parsing: a registration, or why it is rejected. */
-export type ImportItem =
-  | { row: number; ok: true; reg: Registration }
-  | { row: number; ok: false; reason: string; field: string; message: string };
-
-/** An import in progress (its change request exists once a record was accepted). */
-export interface ImportRef {
-  id: string;
-  key: string;
-  summary: string;
-  proposedBy: string;
-  proposedVia: string | null;
-}
-
-export interface ImportResult {
-  row: number;
-  accepted: boolean;
-  alreadyImported: boolean;
-  reason: string;
-  field: string;
-  message: string;
-}
-
-/** Stored result of a payroll run (amounts as decimal strings). */
-export interface PayrollResult {
-  month: YearMonth;
-  runBy: string;
-  runAt: string;
-  total: string;
-  regular: string;
-  backPay: string;
-  recovered: string;
-  oneOff: string;
-  lines: number;
-  personsPaid: number;
-  byCategory: { key: string | null; amount: string; lines: number; persons: number }[];
-  byDistrict: { key: string; amount: string; lines: number; persons: number }[];
-  skipped: { personId: string; status: Status; reason: string }[];
-  skippedCount: number;
-  exceptions: { personId: string; benefit: string; missing: string[] }[];
-  exceptionCount: number;
-}
-
-const LIST_CAP = 1000;
 
 /** A standards version was recorded between a change's quotes and its transaction (approvePersonChange retries). */
 class StandardsMoved extends Error {}
@@ -172,6 +130,7 @@ class StandardsMoved extends Error {}
 export class PersonsService {
   constructor(private readonly d: ServiceDeps) {}
 
+  now = () => this.d.clock.now();
   today = () => this.d.clock.today();
   todayMonth = () => monthOf(this.d.clock.today());
 
@@ -334,7 +293,7 @@ export class PersonsService {
     return c;
   }
 
-  private static assertPending(c: store.ChangeRow, allowOpen = false): void {
+  static assertPending(c: store.ChangeRow, allowOpen = false): void {
     if (c.status === 'PROPOSED' || (allowOpen && c.status === 'OPEN')) return;
     if (c.status === 'OPEN') throw failedPrecondition('IMPORT_INCOMPLETE', 'the import has not finished streaming; resume it with its idempotency key');
     throw failedPrecondition('ALREADY_DECIDED', `the change is already ${c.status.toLowerCase()}`);
@@ -603,255 +562,4 @@ export class PersonsService {
     });
   }
 
-  // ---------- imports ----------
-
-  /**
-   * Finds the import of an idempotency key, or prepares a new one (written only once a record is
-   * accepted). Another clerk's key → FAILED_PRECONDITION.
-   */
-  async openImport(key: string, description: string, caller: Caller): Promise<ImportRef> {
-    const me = who(caller);
-    const existing = await store.getImportChange(this.d.pool, key);
-    if (existing && existing.proposed_by !== me.subject) throw failedPrecondition('IMPORT_KEY_IN_USE', 'this idempotency key belongs to another clerk’s import');
-    return {
-      id: existing?.id ?? randomUUID(),
-      key,
-      summary: existing?.summary ?? `import ${key}${description ? `: ${description}` : ''}`.slice(0, 500),
-      proposedBy: me.subject,
-      proposedVia: me.via,
-    };
-  }
-
-  /**
-   * Stages a batch of parsed records into an import, each on its own (a record is one row: never
-   * half-written). Answers per record, in order.
-   */
-  async importBatch(ref: ImportRef, items: readonly ImportItem[]): Promise<ImportResult[]> {
-    const results: ImportResult[] = new Array<ImportResult>(items.length);
-    const ok = (row: number, alreadyImported = false): ImportResult => ({ row, accepted: true, alreadyImported, reason: '', field: '', message: '' });
-    const no = (row: number, reason: string, message: string, field = ''): ImportResult => ({ row, accepted: false, alreadyImported: false, reason, field, message });
-    const candidates: { n: number; item: Extract<ImportItem, { ok: true }>; staged: store.StagedPerson }[] = [];
-    const seenHash = new Map<string, number>();
-    const seenRow = new Set<number>();
-    items.forEach((it, n) => {
-      if (!it.ok) {
-        results[n] = no(it.row, it.reason, it.message, it.field);
-        return;
-      }
-      if (seenRow.has(it.row)) {
-        results[n] = no(it.row, 'DUPLICATE_ROW', 'this row number was already sent', 'row');
-        return;
-      }
-      seenRow.add(it.row);
-      const staged = this.stage(it.reg, ref.id, it.row);
-      const twin = seenHash.get(staged.id_hash);
-      if (twin !== undefined) {
-        results[n] = no(it.row, 'DUPLICATE_IN_IMPORT', `the same national ID number is in row ${twin}`, 'person.nationalId');
-        return;
-      }
-      seenHash.set(staged.id_hash, it.row);
-      candidates.push({ n, item: it, staged });
-    });
-    if (candidates.length) {
-      await withTx(this.d.pool, async (tx) => {
-        let c = await store.getChange(tx, ref.id, true);
-        let created = false;
-        if (!c) {
-          const r = await tx.query<store.ChangeRow>(
-            `INSERT INTO change_requests (id, kind, status, base_version, effective_date, summary, proposed_by, proposed_via, import_key)
-             VALUES ($1, 'IMPORT', 'OPEN', 0, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING *`,
-            [ref.id, this.today(), ref.summary, ref.proposedBy, ref.proposedVia, ref.key],
-          );
-          if (!r.rows[0]) throw failedPrecondition('IMPORT_KEY_IN_USE', 'another stream is importing with this idempotency key');
-          c = r.rows[0];
-          created = true;
-        }
-        const open = c.status === 'OPEN';
-        const inserted = open ? await store.stagePersons(tx, candidates.map((x) => x.staged)) : new Set<number>();
-        const rest = candidates.filter((x) => !inserted.has(x.item.row));
-        const held = await store.claims(tx, rest.map((x) => x.staged.id_hash));
-        const rowsTaken = await store.stagedRows(tx, ref.id, rest.map((x) => x.item.row));
-        for (const { n, item, staged } of candidates) {
-          const set = (r: ImportResult) => (results[n] = r);
-          if (inserted.has(item.row)) {
-            set(ok(item.row));
-            continue;
-          }
-          const h = held.get(staged.id_hash);
-          if (h?.changeId === ref.id && h.rowNo === item.row) set(ok(item.row, true));
-          else if (h?.changeId === ref.id) set(no(item.row, 'DUPLICATE_IN_IMPORT', `the same national ID number is in row ${h.rowNo}`, 'person.nationalId'));
-          else if (h) {
-            set(
-              h.status === 'APPROVED'
-                ? no(item.row, 'DUPLICATE_PERSON', 'a person with this national ID number is already registered', 'person.nationalId')
-                : no(item.row, 'DUPLICATE_PENDING', 'a pending registration or import already holds this national ID number', 'person.nationalId'),
-            );
-          } else if (!open) set(no(item.row, 'IMPORT_CLOSED', `the import is ${c.status.toLowerCase()}; start a new one with another key`));
-          else if (rowsTaken.has(item.row)) set(no(item.row, 'DUPLICATE_ROW', 'this row number holds another person in this import', 'row'));
-          else set(no(item.row, 'DUPLICATE_PENDING', 'the national ID number was claimed concurrently', 'person.nationalId'));
-        }
-        if (inserted.size) await tx.query('UPDATE change_requests SET record_count = record_count + $2 WHERE id = $1', [ref.id, inserted.size]);
-        else if (created) await tx.query('DELETE FROM change_requests WHERE id = $1', [ref.id]); // nothing accepted: leave no trace
-      });
-    }
-    return results;
-  }
-
-  /**
-   * Ends an import stream. `complete`: the file ended properly, so an OPEN import becomes PROPOSED
-   * (ready for one approval); otherwise it stays OPEN. Undefined when nothing was ever accepted.
-   */
-  async closeImport(ref: ImportRef, complete: boolean): Promise<store.ChangeRow | undefined> {
-    return withTx(this.d.pool, async (tx) => {
-      const c = await store.getChange(tx, ref.id, true);
-      if (!c || c.status !== 'OPEN' || !complete) return c;
-      const r = await tx.query<store.ChangeRow>(
-        "UPDATE change_requests SET status = 'PROPOSED', record_count = (SELECT count(*) FROM staged_persons WHERE change_id = $1) WHERE id = $1 RETURNING *",
-        [ref.id],
-      );
-      return r.rows[0]!;
-    });
-  }
-
-  // ---------- payroll ----------
-
-  async payroll(month: YearMonth): Promise<PayrollResult | undefined> {
-    const r = await this.d.pool.query<{ result: PayrollResult }>('SELECT result FROM payroll_runs WHERE month = $1', [month]);
-    return r.rows[0]?.result;
-  }
-
-  /**
-   * Runs the payroll of `month` once: a REGULAR line per current benefit period covering the month,
-   * the pending back-pay and one-off lines, and recoveries of outstanding overpayments up to what
-   * the person is paid in this run. Running it again returns the stored result.
-   */
-  async runPayroll(month: YearMonth, caller: Caller): Promise<{ result: PayrollResult; alreadyRun: boolean }> {
-    if (month > this.todayMonth()) throw failedPrecondition('MONTH_IN_FUTURE', `the payroll of ${month} cannot run before that month`);
-    const done = await this.payroll(month);
-    if (done) return { result: done, alreadyRun: true };
-    const me = who(caller);
-    return withTx(this.d.pool, async (tx) => {
-      await store.lockPayrollExclusive(tx);
-      const again = await tx.query<{ result: PayrollResult }>('SELECT result FROM payroll_runs WHERE month = $1', [month]);
-      if (again.rows[0]) return { result: again.rows[0].result, alreadyRun: true };
-      await assertNoApplyInProgress(tx, month);
-      await tx.query("INSERT INTO payroll_runs (month, run_by, run_via, result) VALUES ($1, $2, $3, '{}')", [month, me.subject, me.via]);
-      const payee = 'p.district, p.payee_bank, p.payee_account_enc, p.payee_account_masked, p.payee_name_enc';
-      const cols = 'run_month, person_id, benefit, kind, for_month, amount_fen, adjustment_id, category, district, payee_bank, payee_account_enc, payee_account_masked, payee_name_enc';
-      await tx.query(
-        `INSERT INTO payroll_lines (${cols})
-         SELECT $1, bp.person_id, bp.benefit, 'REGULAR', $1, bp.monthly_fen, NULL, bp.category, ${payee}
-           FROM benefit_periods bp JOIN persons p ON p.id = bp.person_id
-          WHERE bp.superseded_by IS NULL AND bp.from_month <= $1 AND (bp.to_month IS NULL OR bp.to_month >= $1)
-            AND bp.monthly_fen > 0 AND p.history_from <= $1
-          ORDER BY bp.person_id, bp.benefit
-         ON CONFLICT DO NOTHING`,
-        [month],
-      );
-      // Pending back pay and one-off payments (held while a person is suspended).
-      await tx.query(
-        `INSERT INTO payroll_lines (${cols})
-         SELECT $1, a.person_id, a.benefit, CASE WHEN a.kind = 'ONE_OFF' THEN 'ONE_OFF' ELSE 'BACK_PAY' END, a.month, a.amount_fen, a.id, a.category, ${payee}
-           FROM adjustment_lines a JOIN persons p ON p.id = a.person_id
-          WHERE a.amount_fen > 0 AND p.status <> 'SUSPENDED'
-            AND NOT EXISTS (SELECT 1 FROM payroll_lines l WHERE l.adjustment_id = a.id AND l.kind IN ('BACK_PAY', 'ONE_OFF'))
-          ORDER BY a.person_id, a.seq`,
-        [month],
-      );
-      // Overpayments: offset, oldest first, up to what each person is paid in this run.
-      await tx.query(
-        `WITH gross AS (
-           SELECT person_id, sum(amount_fen) AS g FROM payroll_lines WHERE run_month = $1 AND amount_fen > 0 GROUP BY person_id
-         ), od AS (
-           SELECT a.id, a.seq, a.person_id, a.benefit, a.month, a.category,
-                  -a.amount_fen + COALESCE((SELECT sum(r.amount_fen) FROM payroll_lines r WHERE r.adjustment_id = a.id AND r.kind = 'RECOVERY'), 0) AS outstanding
-             FROM adjustment_lines a WHERE a.amount_fen < 0
-         ), alloc AS (
-           SELECT od.*, g.g,
-                  COALESCE(sum(od.outstanding) OVER (PARTITION BY od.person_id ORDER BY od.seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-             FROM od JOIN gross g USING (person_id) WHERE od.outstanding > 0
-         )
-         INSERT INTO payroll_lines (${cols})
-         SELECT $1, alloc.person_id, alloc.benefit, 'RECOVERY', alloc.month, -LEAST(alloc.outstanding, alloc.g - alloc.before), alloc.id, alloc.category, ${payee}
-           FROM alloc JOIN persons p ON p.id = alloc.person_id
-          WHERE alloc.g - alloc.before > 0
-          ORDER BY alloc.person_id, alloc.seq`,
-        [month],
-      );
-      const result = await this.summarizeRun(tx, month, me.subject);
-      await tx.query('UPDATE payroll_runs SET result = $2 WHERE month = $1', [month, JSON.stringify(result)]);
-      return { result, alreadyRun: false };
-    });
-  }
-
-  private async summarizeRun(q: Queryable, month: YearMonth, runBy: string): Promise<PayrollResult> {
-    type Agg = { key: string | null; amount: bigint; lines: number; persons: number };
-    const agg = async (col: string) =>
-      (
-        await q.query<Agg>(
-          `SELECT ${col} AS key, sum(amount_fen)::int8 AS amount, count(*)::int AS lines, count(DISTINCT person_id)::int AS persons
-             FROM payroll_lines WHERE run_month = $1 GROUP BY ${col} ORDER BY ${col}`,
-          [month],
-        )
-      ).rows;
-    const byKind = new Map((await agg('kind')).map((r) => [r.key, r]));
-    const byCategory = await agg('category');
-    const byDistrict = await agg('district');
-    const totals = (
-      await q.query<{ amount: bigint | null; lines: number; persons: number }>(
-        'SELECT sum(amount_fen)::int8 AS amount, count(*)::int AS lines, count(DISTINCT person_id)::int AS persons FROM payroll_lines WHERE run_month = $1',
-        [month],
-      )
-    ).rows[0]!;
-    const skipped = await q.query<{ id: string; status: Status; reason: string | null; n: number }>(
-      `SELECT p.id, p.status, p.status_reason AS reason, count(*) OVER ()::int AS n FROM persons p
-        WHERE p.status = 'SUSPENDED'
-          AND NOT EXISTS (SELECT 1 FROM payroll_lines l WHERE l.person_id = p.id AND l.run_month = $1 AND l.kind = 'REGULAR')
-        ORDER BY p.id LIMIT ${LIST_CAP}`,
-      [month],
-    );
-    // A nursing fee uses the previous-year wage (domain.md §2): a period derived in an earlier year
-    // still carries an older year's wage in this month's year. It is paid as derived, and listed so
-    // that a recompute from January settles the difference.
-    const january = `${month.slice(0, 4)}-01`;
-    const exceptions = await q.query<{ person_id: string; benefit: string; missing: string[]; n: number }>(
-      `SELECT bp.person_id, bp.benefit,
-              CASE WHEN bp.benefit = 'NURSING_FEE' AND bp.from_month < $2
-                   THEN bp.missing || ARRAY['nursing fee not yet derived from the previous-year wage for ' || left($1, 4) || '; recompute from ' || $2]
-                   ELSE bp.missing END AS missing,
-              count(*) OVER ()::int AS n
-         FROM benefit_periods bp JOIN persons p ON p.id = bp.person_id
-        WHERE bp.superseded_by IS NULL AND bp.from_month <= $1 AND (bp.to_month IS NULL OR bp.to_month >= $1)
-          AND (cardinality(bp.missing) > 0 OR (bp.benefit = 'NURSING_FEE' AND bp.from_month < $2)) AND p.history_from <= $1
-        ORDER BY bp.person_id, bp.benefit LIMIT ${LIST_CAP}`,
-      [month, january],
-    );
-    const s = (x: bigint | null | undefined) => String(x ?? 0n);
-    const fmt = (r: Agg) => ({ key: r.key, amount: s(r.amount), lines: r.lines, persons: r.persons });
-    return {
-      month,
-      runBy,
-      runAt: this.d.clock.now().toISOString(),
-      total: s(totals.amount),
-      regular: s(byKind.get('REGULAR')?.amount),
-      backPay: s(byKind.get('BACK_PAY')?.amount),
-      recovered: s(byKind.get('RECOVERY')?.amount),
-      oneOff: s(byKind.get('ONE_OFF')?.amount),
-      lines: totals.lines,
-      personsPaid: totals.persons,
-      byCategory: byCategory.map(fmt),
-      byDistrict: byDistrict.map((r) => ({ ...fmt(r), key: r.key ?? '' })),
-      skipped: skipped.rows.map((r) => ({ personId: r.id, status: r.status, reason: r.reason ?? '' })),
-      skippedCount: skipped.rows[0]?.n ?? 0,
-      exceptions: exceptions.rows.map((r) => ({ personId: r.person_id, benefit: r.benefit, missing: r.missing })),
-      exceptionCount: exceptions.rows[0]?.n ?? 0,
-    };
-  }
-}
-
-/** First month Youfu pays an imported person: after `paidThrough`, never before the approval month. */
-export function importHistoryFrom(approvalDate: string, paidThrough: YearMonth | null): YearMonth | null {
-  if (!paidThrough) return null;
-  const next = addMonths(paidThrough, 1);
-  return next > monthOf(approvalDate) ? next : monthOf(approvalDate);
 }

@@ -11,7 +11,7 @@ import type {
 import { mayReadFullId, type Caller } from '../lib/auth';
 import type { PiiVault } from '../lib/pii';
 import type { Contact } from './domain/types';
-import type { PayrollResult } from './service';
+import type { PayrollResult } from './payroll';
 import type * as store from './store';
 import { enums, money, toPbAttributes, toPbDate, toPbMonth } from './wire';
 
