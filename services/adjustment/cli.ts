@@ -1,6 +1,6 @@
 /**
- * The staff CLI of the annual adjustment, over the gRPC API only (AnnualAdjustmentService, and
- * persons' ListAdjustmentImpact for the impact table). The caller's own bearer token in YOUFU_TOKEN.
+ * The staff CLI of the annual adjustment, over the gRPC API only (AnnualAdjustmentService). The
+ * caller's own bearer token in YOUFU_TOKEN.
  *
  *   npm run adjust -- start --year 2022 --payroll 2022-10 (--version <id> | --rows rows.json --effective 2022-08-01 --title … --document …) [--region 440100]
  *   npm run adjust -- start --rollover --year 2023 --region 440100 --payroll 2023-03   the city's nursing-fee roll-over from 2023-01
@@ -10,13 +10,13 @@
  *   npm run adjust -- reject | cancel <run id> --reason …
  *   npm run adjust -- pause | resume <run id>
  *
- * YOUFU_ADJUSTMENT_ADDR (127.0.0.1:50055) and YOUFU_PERSONS_ADDR (127.0.0.1:50052) name the services.
+ * YOUFU_ADJUSTMENT_ADDR (127.0.0.1:50055) names the service.
  * A rows file is a JSON array of youfu.standards.v1.StandardRow in protobuf JSON.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AnnualAdjustmentServiceService, Phase, type Adjustment, type StartAdjustmentRequest } from '../../protos/gen/youfu/adjustment/v1/adjustment';
-import { EntitledPersonServiceService, type ImpactTotal } from '../../protos/gen/youfu/persons/v1/persons';
+import type { ImpactTotal } from '../../protos/gen/youfu/persons/v1/persons';
 import { StandardLevel, StandardRow } from '../../protos/gen/youfu/standards/v1/standards';
 import { createUnaryClient } from '../lib/grpc';
 import { formatYuan } from '../lib/money';
@@ -144,16 +144,11 @@ try {
       break;
     case 'impact': {
       const a = (await client.getAdjustment({ runId: needRun() }, token)).adjustment!;
-      const persons = createUnaryClient(EntitledPersonServiceService, process.env.YOUFU_PERSONS_ADDR ?? '127.0.0.1:50052');
-      try {
-        const r = await persons.listAdjustmentImpact({ runId: a.attemptId, page: { pageSize: 1, pageToken: '' }, changedSinceSimulation: false }, token);
-        console.log(describe(a));
-        table('total', [r.total!]);
-        table('by category', r.byCategory);
-        table('by district', r.byDistrict);
-      } finally {
-        persons.close();
-      }
+      const r = await client.listImpact({ runId: a.runId, page: { pageSize: 1, pageToken: '' }, changedSinceSimulation: false }, token);
+      console.log(describe(a));
+      table('total', [r.total!]);
+      table('by category', r.byCategory);
+      table('by district', r.byDistrict);
       break;
     }
     case 'approve':

@@ -218,6 +218,7 @@ export function adjustmentBinding(d: HandlerDeps) {
       startAdjustment: policies.propose,
       getAdjustment: policies.read,
       listAdjustments: policies.read,
+      listImpact: policies.read,
       approveAdjustment: policies.decide,
       rejectAdjustment: policies.decide,
       pauseAdjustment: staffControl,
@@ -295,6 +296,12 @@ export function adjustmentBinding(d: HandlerDeps) {
         const rows = await store.listRuns(pool, after?.seq ?? null, page.size + 1);
         const { items, nextPageToken } = pageOf(rows, page.size, (last) => ({ seq: last.seq.toString() }));
         return { adjustments: items.map(view), page: { nextPageToken } };
+      },
+
+      async listImpact(req, ctx) {
+        const v = parseInput(z.object({ runId: runIdArg, page: pageRequest, changedSinceSimulation: z.boolean() }), req);
+        const r = await mustRun(v.runId);
+        return d.persons.listAdjustmentImpact({ runId: r.id, page: { pageSize: v.page.size, pageToken: v.page.token ?? '' }, changedSinceSimulation: v.changedSinceSimulation }, ctx);
       },
 
       async approveAdjustment(req, ctx) {

@@ -137,9 +137,11 @@ describe('annual adjustment: apply', () => {
     expect(of('imported')).toEqual([['PENSION', '2022-08', 'BACK_PAY', delta], ['PENSION', '2022-09', 'BACK_PAY', delta]]);
     expect(of('registeredSince')).toEqual([['PENSION', '2022-09', 'BACK_PAY', delta]]);
 
-    // Frozen inputs: who was applied with other inputs than simulated.
-    const since = await stack.client.listAdjustmentImpact({ runId: done.attemptId, page: { pageSize: 100, pageToken: '' }, changedSinceSimulation: true }, clerk);
+    // Frozen inputs: who was applied with other inputs than simulated (the run's ListImpact, as persons answers it).
+    const since = await a.client.listImpact({ runId, page: { pageSize: 100, pageToken: '' }, changedSinceSimulation: true }, clerk);
     expect(since.impacts.map((i) => [i.personId, i.simulated, i.changedSinceSimulation]).sort()).toEqual([[ids.allAlong, true, true], [ids.registeredSince, false, true]].sort());
+    expect(since).toEqual(await stack.client.listAdjustmentImpact({ runId: done.attemptId, page: { pageSize: 100, pageToken: '' }, changedSinceSimulation: true }, clerk));
+    expect(since.impacts.find((i) => i.personId === ids.allAlong)).toMatchObject({ applied: true, appliedBackPay: { fen: 2n * delta }, backPay: { fen: 2n * delta } });
 
     // Payroll P pays the new rate and the back pay.
     const p = (await payroll('2022-10')).payroll!;
