@@ -11,8 +11,8 @@
  *   paid, the funeral subsidy's top-up, a marker per (version, person) so that each person is
  *   reached once, and one BenefitChanged per person, a page per transaction.
  *
- * A page's persons, identities, status events, periods and recorded funeral subsidies are read
- * set-wise (five queries), its quotes in one BatchLookupBenefits per 5,000 keys.
+ * A page's persons, identities, status events and periods are read set-wise (a few queries), its
+ * quotes in one BatchLookupBenefits per 5,000 keys.
  */
 import { randomUUID } from 'node:crypto';
 import { addMonths, monthOf, type CivilDate, type YearMonth } from '../lib/civil';
@@ -83,11 +83,10 @@ async function readPage(q: Queryable, o: Paging & { regionCode: string; effectiv
     [`${regionPrefix(o.regionCode)}%`, o.after || null, o.limit, o.unmarkedFor ?? null, o.before || null],
   );
   const ids = rows.map((r) => r.id);
-  const [identities, events, periods, funerals, versionMonths] = await Promise.all([
+  const [identities, events, periods, versionMonths] = await Promise.all([
     store.identitiesOf(q, ids),
     store.statusEventsOfMany(q, ids),
     store.currentPeriodsOfMany(q, ids),
-    store.funeralRecorded(q, ids),
     store.versionMonths(q),
   ]);
   const versions = [...versionMonths, o.effective];
@@ -102,7 +101,7 @@ async function readPage(q: Queryable, o: Paging & { regionCode: string; effectiv
     const old = [...preHistoryKeys(t, o.effective, earlyExtra), ...(death ? funeralQuoteKeys(t, death.month) : [])];
     return { row, t, from, extra, earlyExtra, ...(death ? { death } : {}), district: row.district, keys: [...quoteKeysFor(t, from, extra), ...old], oldKeys: old };
   });
-  return { rows, plans, periods, funerals };
+  return { rows, plans, periods };
 }
 
 const monthlyIn = (ps: readonly PeriodTerms[], m: YearMonth) => MONTHLY_BENEFITS.reduce((s, b) => s + dueIn(ps, b, m), 0n);
@@ -124,14 +123,19 @@ export interface SimulatePageInput extends Paging {
 
 export async function simulatePage(d: { svc: PersonsService; pool: Pool }, i: SimulatePageInput): Promise<PageResult> {
   const effective = monthOf(i.effectiveFrom);
-  const { rows, plans, periods, funerals } = await readPage(d.pool, { ...i, effective, todayMonth: d.svc.todayMonth() });
-  const [now, was] = await Promise.all([d.svc.quotes(plans, i.candidateVersionId ? { candidateVersionId: i.candidateVersionId } : {}), d.svc.quotes(plans.map((p) => ({ ...p, keys: p.oldKeys })))]);
+  const { rows, plans, periods } = await readPage(d.pool, { ...i, effective, todayMonth: d.svc.todayMonth() });
+  // Without a candidate (a roll-over) the old standards are the current ones: no second lookup.
+  const [now, was, funerals] = await Promise.all([
+    d.svc.quotes(plans, i.candidateVersionId ? { candidateVersionId: i.candidateVersionId } : {}),
+    i.candidateVersionId ? d.svc.quotes(plans.map((p) => ({ ...p, keys: p.oldKeys }))) : undefined,
+    store.funeralRecorded(d.pool, rows.map((r) => r.id)),
+  ]);
   let backPay = 0n;
   const impacts = plans.map((p, n) => {
     const simulated = derivePeriods(p.t, p.from, p.extra, now[n]!);
     // Without a candidate (a January roll-over) only the periods from January move.
-    const preHistory = i.candidateVersionId ? preHistoryRaises(p.t, effective, i.payrollMonth, p.earlyExtra, was[n]!, now[n]!) : [];
-    const funeralTopUpFen = p.death && i.candidateVersionId ? funeralTopUp(p.t, p.death.month, p.death.cause, was[n]!, now[n]!, funerals.get(p.row.id) ?? 0n) : 0n;
+    const preHistory = was ? preHistoryRaises(p.t, effective, i.payrollMonth, p.earlyExtra, was[n]!, now[n]!) : [];
+    const funeralTopUpFen = p.death && was ? funeralTopUp(p.t, p.death.month, p.death.cause, was[n]!, now[n]!, funerals.get(p.row.id) ?? 0n) : 0n;
     const impact = impactOf(periods.get(p.row.id)!.map(store.periodTerms), simulated, p.from, i.payrollMonth, { preHistory, funeralTopUpFen });
     backPay += impact.backPayFen;
     return { person: p.row, impact };
