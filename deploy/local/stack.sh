@@ -236,6 +236,8 @@ pg_start() {
   # Room for a registry of 100,000s of persons in memory (the default 128 MB is too little for the
   # adjustment bench's working set); YOUFU_PG_SHARED_BUFFERS overrides.
   opts+=" -c shared_buffers=${YOUFU_PG_SHARED_BUFFERS:-512MB} -c work_mem=16MB"
+  # Statement statistics for the benchmarks' "where the time goes" (pg_stat_statements, in contrib).
+  opts+=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
   # Durability off for speed: fsync/full_page_writes/synchronous_commit=off can lose or corrupt
   # data on a crash. NOT acceptable for production; fine for a throwaway local/test cluster.
   # On by default in this local script; YOUFU_PG_FAST=0 keeps PostgreSQL's safe defaults.

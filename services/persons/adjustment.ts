@@ -59,8 +59,11 @@ export interface PageResult {
 
 // ---------- reading a page ----------
 
+/** What a page reads of a person (not the encrypted fields). */
+type PageRow = Pick<store.PersonRow, 'id' | 'id_masked' | 'district' | 'history_from' | 'status' | 'death_cause' | 'categories' | 'version'>;
+
 interface Plan {
-  row: store.PersonRow;
+  row: PageRow;
   t: Timeline;
   /** First month derived again: max(effective month, history_from). */
   from: YearMonth;
@@ -76,8 +79,8 @@ interface Plan {
 }
 
 async function readPage(q: Queryable, o: Paging & { regionCode: string; effective: YearMonth; todayMonth: YearMonth; unmarkedFor?: string }) {
-  const { rows } = await q.query<store.PersonRow>(
-    `SELECT * FROM persons p WHERE district LIKE $1 AND ($2::uuid IS NULL OR id > $2) AND ($5::uuid IS NULL OR id < $5)
+  const { rows } = await q.query<PageRow>(
+    `SELECT id, id_masked, district, history_from, status, death_cause, categories, version FROM persons p WHERE district LIKE $1 AND ($2::uuid IS NULL OR id > $2) AND ($5::uuid IS NULL OR id < $5)
         AND ($4::text IS NULL OR NOT EXISTS (SELECT 1 FROM adjustment_markers m WHERE m.version_id = $4 AND m.person_id = p.id))
       ORDER BY id LIMIT $3`,
     [`${regionPrefix(o.regionCode)}%`, o.after || null, o.limit, o.unmarkedFor ?? null, o.before || null],
@@ -86,7 +89,7 @@ async function readPage(q: Queryable, o: Paging & { regionCode: string; effectiv
   const [identities, events, periods, versionMonths] = await Promise.all([
     store.identitiesOf(q, ids),
     store.statusEventsOfMany(q, ids),
-    store.currentPeriodsOfMany(q, ids),
+    store.currentTermsOfMany(q, ids),
     store.versionMonths(q),
   ]);
   const versions = [...versionMonths, o.effective];
@@ -322,8 +325,11 @@ export async function applyPage(d: { svc: PersonsService; pool: Pool }, i: Apply
   const { rows, plans, periods } = await readPage(d.pool, { regionCode: a.region_code, after: i.after, before: i.before, limit: i.limit, effective, todayMonth: d.svc.todayMonth(), unmarkedFor: a.version_id });
   // A standards version: the old amounts are the standards' before it (imports' months, funerals); a
   // roll-over changes only what the index moves (no month before January's is re-priced).
-  const now = await d.svc.quotes(plans);
-  const was = a.basis === 'STANDARDS' ? await d.svc.quotes(plans.map((p) => ({ ...p, keys: p.oldKeys })), { beforeVersionId: a.version_id }) : now;
+  const [now, before] = await Promise.all([
+    d.svc.quotes(plans),
+    a.basis === 'STANDARDS' ? d.svc.quotes(plans.map((p) => ({ ...p, keys: p.oldKeys })), { beforeVersionId: a.version_id }) : undefined,
+  ]);
+  const was = before ?? now;
   const lineSource = a.basis === 'STANDARDS' ? `adjustment:${a.version_id}` : a.version_id;
   const next = rows.length === i.limit ? rows.at(-1)!.id : '';
   return withTx(d.pool, async (tx) => {

@@ -32,7 +32,7 @@ export interface RederiveInput {
 
 export interface Rederived {
   /** The person's periods now in force. */
-  periods: store.PeriodRow[];
+  periods: store.CurrentPeriod[];
   /** The lines owed (not yet written: the caller adds its own, e.g. a funeral subsidy, and inserts them with `store.insertAdjustments`). */
   adjustments: store.NewAdjustment[];
 }
@@ -51,7 +51,7 @@ export async function rederiveMany(tx: Tx, rs: readonly RederiveInput[], source:
   const ids = rs.map((r) => r.personId);
   await store.replacePeriodsFrom(tx, rs.map((r) => ({ personId: r.personId, from: r.from, drafts: derivePeriods(r.timeline, r.from, r.extra, r.quotes) })), source, randomUUID);
   const earliest = rs.reduce((m, r) => (r.from < m ? r.from : m), rs[0]!.from);
-  const [all, closed] = await Promise.all([store.currentPeriodsOfMany(tx, ids), store.closedMonths(tx, earliest)]);
+  const [all, closed] = await Promise.all([store.currentTermsOfMany(tx, ids), store.closedMonths(tx, earliest)]);
   const settled = closed.length ? await store.settledAmounts(tx, ids, earliest) : new Map<string, Map<string, bigint>>();
   return rs.map((r) => {
     const periods = all.get(r.personId)!;
@@ -73,7 +73,7 @@ export interface BenefitChange {
   /** BenefitChanged.source, e.g. `change:<id>`. */
   eventSource: string;
   from: YearMonth;
-  periods: readonly store.PeriodRow[];
+  periods: readonly store.CurrentPeriod[];
   backPay: bigint;
   overpayment: bigint;
   funeral: bigint;

@@ -396,7 +396,10 @@ export interface PeriodRow {
   recorded_at: Date;
 }
 
-export const periodTerms = (r: PeriodRow): PeriodTerms => ({ benefit: r.benefit, from: r.from_month, to: r.to_month, monthlyFen: r.monthly_fen });
+/** What a re-derivation and the adjustment read of a current period. */
+export type CurrentPeriod = Pick<PeriodRow, 'person_id' | 'benefit' | 'from_month' | 'to_month' | 'monthly_fen' | 'category'>;
+
+export const periodTerms = (r: CurrentPeriod): PeriodTerms => ({ benefit: r.benefit, from: r.from_month, to: r.to_month, monthlyFen: r.monthly_fen });
 
 export async function periodsOf(q: Queryable, personId: string, includeSuperseded = false): Promise<PeriodRow[]> {
   const r = await q.query<PeriodRow>(
@@ -412,6 +415,18 @@ export async function currentPeriodsOfMany(q: Queryable, personIds: readonly str
   const out = new Map<string, PeriodRow[]>(personIds.map((id) => [id, []]));
   if (!personIds.length) return out;
   const r = await q.query<PeriodRow>('SELECT * FROM benefit_periods WHERE person_id = ANY($1) AND superseded_by IS NULL ORDER BY benefit, from_month, recorded_at', [personIds]);
+  for (const p of r.rows) out.get(p.person_id)?.push(p);
+  return out;
+}
+
+/** The current periods' terms of several persons (one query, only the columns a re-derivation reads). */
+export async function currentTermsOfMany(q: Queryable, personIds: readonly string[]): Promise<Map<string, CurrentPeriod[]>> {
+  const out = new Map<string, CurrentPeriod[]>(personIds.map((id) => [id, []]));
+  if (!personIds.length) return out;
+  const r = await q.query<CurrentPeriod>(
+    'SELECT person_id, benefit, from_month, to_month, monthly_fen, category FROM benefit_periods WHERE person_id = ANY($1) AND superseded_by IS NULL ORDER BY benefit, from_month, recorded_at',
+    [personIds],
+  );
   for (const p of r.rows) out.get(p.person_id)?.push(p);
   return out;
 }
@@ -502,11 +517,14 @@ export async function settledAmounts(q: Queryable, personIds: readonly string[],
   const out = new Map<string, Map<string, bigint>>(personIds.map((id) => [id, new Map()]));
   if (!personIds.length) return out;
   const r = await q.query<{ person_id: string; benefit: MonthlyBenefit; month: string; fen: bigint }>(
-    `SELECT person_id, benefit, month, sum(fen)::int8 AS fen FROM (
-       SELECT person_id, benefit, for_month AS month, amount_fen AS fen FROM payroll_lines WHERE person_id = ANY($1) AND kind = 'REGULAR' AND for_month >= $2
-       UNION ALL
-       SELECT person_id, benefit, month, amount_fen FROM adjustment_lines WHERE person_id = ANY($1) AND month >= $2 AND benefit IN ('PENSION', 'NURSING_FEE')
-     ) x GROUP BY person_id, benefit, month`,
+    // Per person through the indexes (LATERAL): with `= ANY` of a page of ids the planner may pick a
+    // sequential scan of every payroll line.
+    `SELECT x.person_id, s.benefit, s.month, sum(s.fen)::int8 AS fen FROM unnest($1::uuid[]) AS x(person_id)
+       CROSS JOIN LATERAL (
+         SELECT benefit, for_month AS month, amount_fen AS fen FROM payroll_lines WHERE person_id = x.person_id AND kind = 'REGULAR' AND for_month >= $2
+         UNION ALL
+         SELECT benefit, month, amount_fen FROM adjustment_lines WHERE person_id = x.person_id AND month >= $2 AND benefit IN ('PENSION', 'NURSING_FEE')
+       ) s GROUP BY x.person_id, s.benefit, s.month`,
     [personIds, from],
   );
   for (const x of r.rows) out.get(x.person_id)?.set(`${x.benefit}|${x.month}`, x.fen);
@@ -517,7 +535,8 @@ export async function settledAmounts(q: Queryable, personIds: readonly string[],
 export async function funeralRecorded(q: Queryable, personIds: readonly string[]): Promise<Map<string, bigint>> {
   if (!personIds.length) return new Map();
   const r = await q.query<{ person_id: string; fen: bigint }>(
-    "SELECT person_id, sum(amount_fen)::int8 AS fen FROM adjustment_lines WHERE person_id = ANY($1) AND benefit = 'FUNERAL_SUBSIDY' GROUP BY person_id",
+    `SELECT x.person_id, s.fen FROM unnest($1::uuid[]) AS x(person_id)
+       CROSS JOIN LATERAL (SELECT sum(amount_fen)::int8 AS fen FROM adjustment_lines WHERE person_id = x.person_id AND benefit = 'FUNERAL_SUBSIDY') s WHERE s.fen IS NOT NULL`,
     [personIds],
   );
   return new Map(r.rows.map((x) => [x.person_id, x.fen]));

@@ -12,6 +12,7 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { Pool } from 'pg';
 import { Phase } from '../../protos/gen/youfu/adjustment/v1/adjustment';
 import { StandardLevel } from '../../protos/gen/youfu/standards/v1/standards';
 import { entitlementEnums } from '../../services/lib/entitlement';
@@ -30,7 +31,7 @@ const rssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 /** Peak RSS (VmHWM) of another process of the local stack, MB. */
 const peakOf = (pattern: RegExp) => {
-  const pid = execSync(`pgrep -f '${pattern.source}' | head -1`).toString().trim();
+  const pid = execSync(`pgrep -o -f '${pattern.source}'`).toString().trim();
   const m = pid ? /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8')) : null;
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 };
@@ -40,8 +41,8 @@ const { stack } = a;
 try {
   const [clerk, approver] = await Promise.all([token('clerk', 'bench-clerk'), token('approver', 'bench-approver')]);
   let t = performance.now();
-  // Imports of 20,000 records each (one approval of a million would hold them all in memory at once).
-  const CHUNK = 20_000;
+  // Imports of 10,000 records each (one approval of a million would hold them all in memory at once).
+  const CHUNK = 10_000;
   for (let i = 0; i < N; i += CHUNK) {
     const { records } = importRecords(Math.min(CHUNK, N - i), { seed: 7 + i });
     const imported = await importPersons(stack.address, clerk, `bench-adjustment-${N}-${i}`, records);
@@ -115,6 +116,10 @@ try {
   const floorMs = ms(t);
   console.log(`floor:      one statement over ${fmt(Number(floor.rows[0]!.persons))} persons in ${fmt(floorMs)} ms = ${fmt((persons / floorMs) * 1000)} persons/s; back pay ${(Number(floor.rows[0]!.back_pay) / 100).toFixed(2)} yuan`);
 
+  // Where the apply's database time goes (pg_stat_statements, loaded by deploy/local/stack.sh).
+  const pg = new Pool({ connectionString: stack.db.adminUrl, max: 1 });
+  await pg.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  await pg.query('SELECT pg_stat_statements_reset()');
   t = performance.now();
   await a.client.approveAdjustment({ runId, payrollMonth: { year: 2022, month: 10 }, note: 'bench' }, approver);
   const done = await eventually(async () => {
@@ -123,6 +128,13 @@ try {
   }, 60 * 60_000, 'applied');
   const applyMs = ms(t);
   console.log(`apply:      ${fmt(Number(done.applied!.persons))} persons in ${fmt(applyMs)} ms = ${fmt((persons / applyMs) * 1000)} persons/s; ${fmt(Number(done.applied!.lines))} lines, back pay ${(Number(done.applied!.backPay!.fen) / 100).toFixed(2)} yuan (RSS now ${mb(process.memoryUsage().rss)} MB)`);
+  const top = await pg.query<{ ms: number; calls: number; rows: number; query: string }>(
+    `SELECT round(total_exec_time)::int AS ms, calls::int, rows::int, regexp_replace(query, '\\s+', ' ', 'g') AS query FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT 8`,
+  );
+  await pg.end();
+  console.log(`apply's SQL: ${fmt(top.rows.reduce((s, r) => s + r.ms, 0))} ms in the top statements of persons' database:`);
+  for (const r of top.rows) console.log(`  ${String(fmt(r.ms)).padStart(7)} ms ${String(fmt(r.calls)).padStart(6)} calls ${String(fmt(r.rows)).padStart(9)} rows  ${r.query.slice(0, 110)}`);
   t = performance.now();
   await eventually(async () => {
     const r = await stack.persons.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
