@@ -46,6 +46,25 @@ export function monthsBetween(a: YearMonth, b: YearMonth): number {
   return Math.max(0, idx(b) - idx(a));
 }
 
+/** The date `n` days after `d` (before, for negative `n`). */
+export function addDays(d: CivilDate, n: number): CivilDate {
+  const { year, month, day } = parts(d);
+  const t = new Date(Date.UTC(year, month - 1, day + n));
+  return fromParts(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
+}
+
+/** Days from `a` to `b` (negative when b is before a). */
+export function daysBetween(a: CivilDate, b: CivilDate): number {
+  const utc = (d: CivilDate) => {
+    const { year, month, day } = parts(d);
+    return Date.UTC(year, month - 1, day);
+  };
+  return Math.round((utc(b) - utc(a)) / 86_400_000);
+}
+
+/** The instant a civil date begins in Asia/Shanghai (00:00, UTC+8; no daylight saving). */
+export const shanghaiMidnight = (d: CivilDate): Date => new Date(`${d}T00:00:00+08:00`);
+
 /** Today's civil date in Asia/Shanghai for an instant. */
 export function shanghaiDate(at: Date): CivilDate {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
