@@ -6,6 +6,7 @@
 import { AdjustmentApprovalOverdue, AdjustmentCompleted, AdjustmentDue } from '../../protos/gen/youfu/adjustment/v1/events';
 import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
 import { SettlementReversed, SettlementSettled, StatementClosed } from '../../protos/gen/youfu/settlement/v1/events';
+import { CaseClosed, CaseLapsed, CaseReceived, CaseReported, DeadlineMissed, JobOffered, Onboarded, PlacementChosen, SubsidyGranted } from '../../protos/gen/youfu/resettlement/v1/events';
 import { IndexValuePublished, VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import { eventType } from './kafka';
 
@@ -40,4 +41,18 @@ export const adjustmentEvents = {
   adjustmentDue: eventType('youfu.adjustment.v1.AdjustmentDue', AdjustmentDue),
   adjustmentCompleted: eventType('youfu.adjustment.v1.AdjustmentCompleted', AdjustmentCompleted),
   adjustmentApprovalOverdue: eventType('youfu.adjustment.v1.AdjustmentApprovalOverdue', AdjustmentApprovalOverdue),
+} as const;
+
+/** `youfu.resettlement.v1`: resettlement cases (aggregate: the case id; masked ID numbers only). */
+export const resettlementEvents = {
+  topic: 'youfu.resettlement.v1',
+  caseReceived: eventType('youfu.resettlement.v1.CaseReceived', CaseReceived),
+  caseReported: eventType('youfu.resettlement.v1.CaseReported', CaseReported),
+  caseLapsed: eventType('youfu.resettlement.v1.CaseLapsed', CaseLapsed),
+  placementChosen: eventType('youfu.resettlement.v1.PlacementChosen', PlacementChosen),
+  subsidyGranted: eventType('youfu.resettlement.v1.SubsidyGranted', SubsidyGranted),
+  jobOffered: eventType('youfu.resettlement.v1.JobOffered', JobOffered),
+  onboarded: eventType('youfu.resettlement.v1.Onboarded', Onboarded),
+  deadlineMissed: eventType('youfu.resettlement.v1.DeadlineMissed', DeadlineMissed),
+  caseClosed: eventType('youfu.resettlement.v1.CaseClosed', CaseClosed),
 } as const;

@@ -1,4 +1,16 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { secret } from './config';
+
+/** The environment of a service that keeps personal data (spread into its `env`). */
+export const piiEnv = {
+  /** PII encryption keys, `id:base64(32 bytes)` comma-separated, current first. Required in production. */
+  YOUFU_PII_KEYS: secret(`dev:${Buffer.alloc(32, 3).toString('base64')}`),
+  /** Key of the keyed hash of national ID numbers (base64, ≥ 32 bytes). Required in production. */
+  YOUFU_PII_HASH_KEY: secret(Buffer.alloc(32, 5).toString('base64')),
+};
+
+/** Masks an account or phone number for display: the last 4 characters kept. */
+export const maskAccount = (n: string) => (n.length <= 4 ? '*'.repeat(n.length) : `${'*'.repeat(n.length - 4)}${n.slice(-4)}`);
 
 /** Masks a national ID number for display: first 6 and last 4 characters kept. */
 export function maskNationalId(id: string): string {

@@ -4,9 +4,8 @@ import { z } from 'zod';
 import { StandardLevel, SubsidyStandardServiceService } from '../../protos/gen/youfu/standards/v1/standards';
 import type { ServiceClient } from '../lib/clients';
 import { fromParts } from '../lib/civil';
-import { secret } from '../lib/config';
 import { decodeAs, PoisonMessage, type ConsumerSpec } from '../lib/consumer';
-import { PiiVault } from '../lib/pii';
+import { piiEnv, PiiVault } from '../lib/pii';
 import type { ServiceModule } from '../lib/runtime';
 import { grpcBenefitSource, type BenefitSource } from './benefit-source';
 import { standardsEvents } from '../lib/contracts';
@@ -19,10 +18,7 @@ import { recordVersion } from './store';
 const env = {
   /** Address of the standards service (SubsidyStandardService), host:port. */
   YOUFU_STANDARDS_ADDR: z.string().min(1).default('127.0.0.1:50051'),
-  /** PII encryption keys, `id:base64(32 bytes)` comma-separated, current first. Required in production. */
-  YOUFU_PII_KEYS: secret(`dev:${Buffer.alloc(32, 3).toString('base64')}`),
-  /** Key of the keyed hash of national ID numbers (base64, ≥ 32 bytes). Required in production. */
-  YOUFU_PII_HASH_KEY: secret(Buffer.alloc(32, 5).toString('base64')),
+  ...piiEnv,
 };
 
 /**

@@ -11,7 +11,7 @@ import { withTx, type Pool, type Queryable } from '../lib/db';
 import { aborted, alreadyExists, failedPrecondition, notFound } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { enqueue, enqueueNewAggregates } from '../lib/outbox';
-import { maskNationalId, type PiiVault } from '../lib/pii';
+import { maskAccount, maskNationalId, type PiiVault } from '../lib/pii';
 import type { BenefitQuery, BenefitSource, QuoteOptions } from './benefit-source';
 import {
   derivePeriods,
@@ -56,7 +56,6 @@ export interface Effect {
   lines: number;
 }
 
-export const maskAccount = (n: string) => (n.length <= 4 ? '*'.repeat(n.length) : `${'*'.repeat(n.length - 4)}${n.slice(-4)}`);
 
 export const who = (caller: Caller) => {
   const e = effective(caller);

@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { z } from 'zod';
+import { resettlementEvents } from '../lib/contracts';
+import type { ConsumerSpec } from '../lib/consumer';
+import { piiEnv, PiiVault } from '../lib/pii';
+import type { ServiceModule } from '../lib/runtime';
+import { createResettlementActivities } from './activities';
+import { resettlementBinding } from './handlers';
+
+const env = {
+  ...piiEnv,
+  /** The age at discharge from which an NCO may choose retirement (our reading of "or age", README). */
+  YOUFU_RESETTLEMENT_RETIREMENT_AGE: z.coerce.number().int().min(40).max(70).default(55),
+};
+
+/** The case workflow, run by this service's own worker (its steps are this service's activities). */
+const CASE_WORKFLOWS = fileURLToPath(new URL('../../workflows/resettlement/workflow.ts', import.meta.url));
+
+export const caseWorkflowId = (caseId: string) => `resettlement-case:${caseId}`;
+
+/**
+ * Every step of a case (its own events on youfu.resettlement.v1, committed with the step) wakes the
+ * case's workflow, starting it at the first: signal-with-start, so a case never goes without its
+ * deadlines even when the service stopped between the commit and the start. Retried until it
+ * succeeds; repeats are harmless (a wake-up). A closed workflow (the case ended) is not started again.
+ */
+export function caseWorkflowConsumer(temporal: Parameters<ServiceModule['build']>[0]['temporal'], taskQueue: string): ConsumerSpec {
+  return {
+    name: 'resettlement.case-workflows',
+    topics: [resettlementEvents.topic],
+    async handle(_tx, event) {
+      const client = await temporal();
+      await client.workflow.signalWithStart('resettlementCase', {
+        workflowId: caseWorkflowId(event.key),
+        taskQueue,
+        args: [{ caseId: event.key }],
+        signal: 'changed',
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }).catch((err: unknown) => {
+        // The case's workflow already ended (the case closed or lapsed): nothing to wake.
+        if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') return;
+        throw err;
+      });
+    },
+  };
+}
+
+/** Veteran resettlement: gRPC VeteranResettlementService on port 50053, schema `resettlement` (issue 11). */
+export const resettlementModule: ServiceModule<typeof env> = {
+  name: 'resettlement',
+  defaultPort: 50053,
+  migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
+  topics: [resettlementEvents.topic],
+  env,
+  async build({ cfg, pool, clock, temporal, activityQueue }) {
+    const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS, cfg.YOUFU_PII_HASH_KEY);
+    return {
+      bindings: [resettlementBinding({ pool, pii, clock, retirementAge: cfg.YOUFU_RESETTLEMENT_RETIREMENT_AGE })],
+      consumers: [caseWorkflowConsumer(temporal, activityQueue)],
+      activities: createResettlementActivities({ pool }),
+      workflowsPath: CASE_WORKFLOWS,
+    };
+  },
+};

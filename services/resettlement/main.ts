@@ -1,0 +1,4 @@
+import { runMain } from '../lib/runtime';
+import { resettlementModule } from './index';
+
+runMain(resettlementModule);
