@@ -10,6 +10,7 @@ import { toProtoDate } from '../lib/proto';
 import { OPEN, onboardingDue, placementDue, reportingWindow, type Deadline } from './domain/rules';
 import { enums, stepOf } from './handlers';
 import * as store from './store';
+import { stepEvent } from './store';
 
 export interface DueDeadline {
   deadline: Deadline;
@@ -62,7 +63,7 @@ export function createResettlementActivities(d: { pool: Pool }) {
           actor: store.SYSTEM,
           at,
           change: (x) => (still(x) ? { status: 'LAPSED' } : null),
-          event: (x) => ({ type: ev.caseLapsed, data: () => ({ step: stepOf(x, store.SYSTEM), reportBy: toProtoDate(x.report_by) }) }),
+          event: (x) => stepEvent(ev.caseLapsed, () => ({ step: stepOf(x, store.SYSTEM), reportBy: toProtoDate(x.report_by) })),
           detail: { dueOn },
         });
         return { acted: r.status === 'LAPSED' };
@@ -73,7 +74,7 @@ export function createResettlementActivities(d: { pool: Pool }) {
         actor: store.SYSTEM,
         at,
         change: (x) => (still(x) ? { missed: [...x.missed, deadline] } : null),
-        event: (x) => ({ type: ev.deadlineMissed, data: () => ({ step: stepOf(x, store.SYSTEM), deadline: enums.deadline.toNumber(deadline), dueOn: toProtoDate(dueOn) }) }),
+        event: (x) => stepEvent(ev.deadlineMissed, () => ({ step: stepOf(x, store.SYSTEM), deadline: enums.deadline.toNumber(deadline), dueOn: toProtoDate(dueOn) })),
         detail: { dueOn },
       });
       return { acted: r.missed.includes(deadline) };

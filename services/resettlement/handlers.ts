@@ -45,6 +45,7 @@ import {
   type Conditions,
 } from './domain/rules';
 import * as store from './store';
+import { stepEvent } from './store';
 
 /** The setting of the economic subsidy's per-year base (our default formula, domain.md §4). */
 export const SUBSIDY_BASE_KEY = 'resettlement.subsidyBase';
@@ -126,7 +127,7 @@ function actorOf(caller: Caller): store.Actor {
 export function resettlementBinding(d: HandlerDeps) {
   const { pool, pii, clock } = d;
 
-  function view(c: store.CaseRow, caller: Caller): Case {
+  function view(c: store.CaseRow): Case {
     const s = c.subsidy;
     return {
       caseId: c.id,
@@ -183,7 +184,7 @@ export function resettlementBinding(d: HandlerDeps) {
   }
 
   /** Runs one step for the caller and answers the case after it. */
-  const run = async (id: string, caller: Caller, s: Omit<store.Step, 'actor' | 'at'>) => ({ case: view(await store.step(pool, id, { ...s, actor: actorOf(caller), at: clock.now() }), caller) });
+  const run = async (id: string, caller: Caller, s: Omit<store.Step, 'actor' | 'at'>) => ({ case: view(await store.step(pool, id, { ...s, actor: actorOf(caller), at: clock.now() })) });
 
   return bindService({
     definition: VeteranResettlementServiceService,
@@ -248,17 +249,17 @@ export function resettlementBinding(d: HandlerDeps) {
             received_at: now,
           },
           actor,
-          { type: ev.caseReceived, data: (c) => ({ step: stepOf(c, actor), rankType: enums.rank.toNumber(c.rank_type), dischargedOn: toProtoDate(c.discharged_on), reportBy: toProtoDate(c.report_by) }) },
+          stepEvent(ev.caseReceived, (c) => ({ step: stepOf(c, actor), rankType: enums.rank.toNumber(c.rank_type), dischargedOn: toProtoDate(c.discharged_on), reportBy: toProtoDate(c.report_by) })),
         );
-        return { case: view(row, ctx.caller) };
+        return { case: view(row) };
       },
 
-      async getCase(req, ctx) {
+      async getCase(req) {
         const id = parseInput(caseId, req.caseId, ['caseId']);
-        return { case: view(await store.mustCase(pool, id), ctx.caller) };
+        return { case: view(await store.mustCase(pool, id)) };
       },
 
-      async listCases(req, ctx) {
+      async listCases(req) {
         const v = parseInput(
           z.object({ status: optionalEnum(enums.status), district: z.union([z.literal(''), district]), mode: optionalEnum(enums.mode), overdue: z.boolean(), page: pageRequest }),
           req,
@@ -269,7 +270,7 @@ export function resettlementBinding(d: HandlerDeps) {
         const more = rows.length > v.page.size;
         const items = rows.slice(0, v.page.size);
         const last = items.at(-1);
-        return { cases: items.map((c) => view(c, ctx.caller)), page: { nextPageToken: more && last ? encodeCursor({ receivedAt: last.received_at.toISOString(), id: last.id }) : '' } };
+        return { cases: items.map(view), page: { nextPageToken: more && last ? encodeCursor({ receivedAt: last.received_at.toISOString(), id: last.id }) : '' } };
       },
 
       async countCases(req) {
@@ -294,7 +295,7 @@ export function resettlementBinding(d: HandlerDeps) {
             }
             return { status: 'REPORTED', reported_on: v.reportedOn, reporting: r, ...(r !== 'ON_TIME' && reason ? { late_reason: reason } : {}) };
           },
-          event: (c) => ({ type: ev.caseReported, data: () => ({ step: stepOf(c, actor), reportedOn: toProtoDate(c.reported_on!), reporting: enums.reporting.toNumber(c.reporting) }) }),
+          event: (c) => stepEvent(ev.caseReported, () => ({ step: stepOf(c, actor), reportedOn: toProtoDate(c.reported_on!), reporting: enums.reporting.toNumber(c.reporting) })),
         });
       },
 
@@ -314,7 +315,7 @@ export function resettlementBinding(d: HandlerDeps) {
             if (!rule.allowed) throw failedPrecondition('MODE_NOT_ALLOWED', `${v.mode} is not open to this case: ${rule.why}`, { mode: v.mode });
             return { status: 'PLACEMENT_CHOSEN', mode: v.mode };
           },
-          event: (c) => ({ type: ev.placementChosen, data: () => ({ step: stepOf(c, actor) }) }),
+          event: (c) => stepEvent(ev.placementChosen, () => ({ step: stepOf(c, actor) })),
           detail: { mode: v.mode },
         });
       },
@@ -353,7 +354,7 @@ export function resettlementBinding(d: HandlerDeps) {
             return v.approve ? { status: 'SUBSIDY_GRANTED', subsidy } : { subsidy };
           },
           event: (c) =>
-            v.approve ? { type: ev.subsidyGranted, data: () => ({ step: stepOf(c, actor), amount: money(BigInt(c.subsidy!.amountFen)), centralRetirementPayment: money(BigInt(c.subsidy!.centralFen)) }) } : undefined,
+            v.approve ? stepEvent(ev.subsidyGranted, () => ({ step: stepOf(c, actor), amount: money(BigInt(c.subsidy!.amountFen)), centralRetirementPayment: money(BigInt(c.subsidy!.centralFen)) })) : undefined,
         });
       },
 
@@ -369,7 +370,7 @@ export function resettlementBinding(d: HandlerDeps) {
             if (v.referredOn < c.reported_on!) throw invalidArgument('referredOn', `before the report (${c.reported_on})`);
             return { status: 'JOB_OFFERED', job_offer: { employer: v.employer, letterNumber: v.letterNumber, referredOn: v.referredOn } };
           },
-          event: (c) => ({ type: ev.jobOffered, data: () => ({ step: stepOf(c, actor), employer: c.job_offer!.employer, referredOn: toProtoDate(c.job_offer!.referredOn) }) }),
+          event: (c) => stepEvent(ev.jobOffered, () => ({ step: stepOf(c, actor), employer: c.job_offer!.employer, referredOn: toProtoDate(c.job_offer!.referredOn) })),
         });
       },
 
@@ -384,7 +385,7 @@ export function resettlementBinding(d: HandlerDeps) {
             if (v.onboardedOn < c.job_offer!.referredOn) throw invalidArgument('onboardedOn', `before the referral (${c.job_offer!.referredOn})`);
             return { status: 'ONBOARDED', onboarded_on: v.onboardedOn };
           },
-          event: (c) => ({ type: ev.onboarded, data: () => ({ step: stepOf(c, actor), onboardedOn: toProtoDate(c.onboarded_on!) }) }),
+          event: (c) => stepEvent(ev.onboarded, () => ({ step: stepOf(c, actor), onboardedOn: toProtoDate(c.onboarded_on!) })),
         });
       },
 
@@ -398,7 +399,7 @@ export function resettlementBinding(d: HandlerDeps) {
             if (!mayClose(c.status, c.mode)) throw failedPrecondition('ILLEGAL_TRANSITION', `a ${c.mode} case closes from ${c.mode === 'SELF_EMPLOYMENT' ? 'SUBSIDY_GRANTED' : 'ONBOARDED'}, not ${c.status}`, { status: c.status, step: 'CLOSE' });
             return { status: 'CLOSED', closing_note: v.note };
           },
-          event: (c) => ({ type: ev.caseClosed, data: () => ({ step: stepOf(c, actor) }) }),
+          event: (c) => stepEvent(ev.caseClosed, () => ({ step: stepOf(c, actor) })),
         });
       },
 

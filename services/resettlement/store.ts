@@ -3,6 +3,7 @@ import type { CivilDate } from '../lib/civil';
 import { toJson, withTx, type Pool, type Queryable, type Tx } from '../lib/db';
 import { alreadyExists, failedPrecondition, notFound } from '../lib/errors';
 import { resettlementEvents } from '../lib/contracts';
+import type { EventType } from '../lib/kafka';
 import { enqueue } from '../lib/outbox';
 import type { Cause, Deadline, Honour, Mode, RankType, Reporting, Status } from './domain/rules';
 
@@ -87,9 +88,12 @@ export const SYSTEM: Actor = { subject: 'system', role: 'service', via: 'resettl
 
 /** An event a step publishes: its contract and the payload built from the case after the step. */
 export interface StepEvent {
-  type: Parameters<typeof enqueue>[1]['type'];
+  type: EventType<unknown>;
   data: (c: CaseRow) => unknown;
 }
+
+/** A step's event, its payload checked against the contract's message type. */
+export const stepEvent = <T>(type: EventType<T>, data: (c: CaseRow) => T): StepEvent => ({ type: type as EventType<unknown>, data });
 
 const CASE_COLUMNS = `id, id_hash, id_enc, id_masked, name_enc, gender, birth_date, service_branch, rank_type, nco_level, enlisted_on, discharged_on,
   discharge_approved_on, honours, disability, martyr_child, district, residence, college_student, payee_bank, payee_account_enc, payee_account_masked,
@@ -117,7 +121,7 @@ async function recordStep(tx: Tx, c: CaseRow, step: string, from: Status | null,
     at,
     toJson(detail),
   ]);
-  if (event) await enqueue(tx, { topic: resettlementEvents.topic, aggregateId: c.id, type: event.type, data: event.data(c) as never });
+  if (event) await enqueue(tx, { topic: resettlementEvents.topic, aggregateId: c.id, type: event.type, data: event.data(c) });
 }
 
 /** Opens a case (RECEIVED) with its first step and event; a second open case of the ID is ALREADY_EXISTS. */

@@ -16,7 +16,7 @@ import { createLogger } from '../../services/lib/log';
 import { startService, type RunningService } from '../../services/lib/runtime';
 import { resettlementModule } from '../../services/resettlement/index';
 import { movableClock, pbDate } from '../persons/support';
-import { eventually, freshDatabase, serviceEnv, testConfig, token, topicPrefix } from '../support/env';
+import { eventually, freshDatabase, serviceEnv, testConfig, token, topicPrefix, uniqueId } from '../support/env';
 import { failure } from '../support/grpc';
 import { idGenerator } from '../support/national-ids';
 
@@ -35,7 +35,8 @@ describe('resettlement cases (real stack)', () => {
   beforeAll(async () => {
     db = await freshDatabase('resettlement');
     const prefix = topicPrefix('resettlement');
-    svc = await startService(resettlementModule, { env: serviceEnv(db.adminUrl, prefix), clock });
+    // Its own task queue: the case workflows of this run reach this run's worker (and database) only.
+    svc = await startService(resettlementModule, { env: serviceEnv(db.adminUrl, prefix, { YOUFU_ACTIVITY_QUEUE: uniqueId('resettlement') }), clock });
     client = createUnaryClient(VeteranResettlementServiceService, `127.0.0.1:${svc.grpcPort}`);
     [clerk, clerk2, approver] = await Promise.all([token('clerk', 'officer-zhao'), token('clerk', 'officer-qian'), token('approver', 'chief-sun')]);
     consumer = createKafka(testConfig.YOUFU_KAFKA_BROKERS, 'resettlement-test', createLogger('test', 'error')).consumer({ groupId: `${prefix}test-reader` });
