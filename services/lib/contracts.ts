@@ -6,7 +6,7 @@
 import { AdjustmentApprovalOverdue, AdjustmentCompleted, AdjustmentDue } from '../../protos/gen/youfu/adjustment/v1/events';
 import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
 import { SettlementReversed, SettlementSettled, StatementClosed } from '../../protos/gen/youfu/settlement/v1/events';
-import { CaseClosed, CaseLapsed, CaseReceived, CaseReported, DeadlineMissed, JobOffered, Onboarded, PlacementChosen, SubsidyGranted } from '../../protos/gen/youfu/resettlement/v1/events';
+import { CaseClosed, CaseLapsed, CaseReceived, CaseReinstated, CaseReported, DeadlineMissed, JobOffered, Onboarded, PlacementChosen, SubsidyGranted } from '../../protos/gen/youfu/resettlement/v1/events';
 import { IndexValuePublished, VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import { eventType } from './kafka';
 
@@ -49,6 +49,7 @@ export const resettlementEvents = {
   caseReceived: eventType('youfu.resettlement.v1.CaseReceived', CaseReceived),
   caseReported: eventType('youfu.resettlement.v1.CaseReported', CaseReported),
   caseLapsed: eventType('youfu.resettlement.v1.CaseLapsed', CaseLapsed),
+  caseReinstated: eventType('youfu.resettlement.v1.CaseReinstated', CaseReinstated),
   placementChosen: eventType('youfu.resettlement.v1.PlacementChosen', PlacementChosen),
   subsidyGranted: eventType('youfu.resettlement.v1.SubsidyGranted', SubsidyGranted),
   jobOffered: eventType('youfu.resettlement.v1.JobOffered', JobOffered),

@@ -180,6 +180,9 @@ export function resettlementBinding(d: HandlerDeps) {
       version: c.version,
       closingNote: c.closing_note ?? '',
       serviceMonths: serviceMonths(c.enlisted_on, c.discharged_on),
+      ...(c.reinstatement
+        ? { reinstatement: { reason: c.reinstatement.reason, proposedBy: c.reinstatement.proposedBy, decidedBy: c.reinstatement.decidedBy ?? '', status: c.reinstatement.status, note: c.reinstatement.note } }
+        : {}),
     };
   }
 
@@ -201,6 +204,8 @@ export function resettlementBinding(d: HandlerDeps) {
       recordJobOffer: policies.propose,
       recordOnboarding: policies.propose,
       closeCase: policies.propose,
+      proposeReinstatement: policies.propose,
+      decideReinstatement: policies.decide,
       proposeSubsidyBase: policies.propose,
       decideSetting: policies.decide,
     },
@@ -400,6 +405,40 @@ export function resettlementBinding(d: HandlerDeps) {
             return { status: 'CLOSED', closing_note: v.note };
           },
           event: (c) => stepEvent(ev.caseClosed, () => ({ step: stepOf(c, actor) })),
+        });
+      },
+
+      async proposeReinstatement(req, ctx) {
+        const v = parseInput(z.object({ caseId, reason: text(2000) }), req);
+        const who = effective(ctx.caller).subject;
+        return run(v.caseId, ctx.caller, {
+          name: 'PROPOSE_REINSTATEMENT',
+          from: STEP_FROM.reinstate,
+          change: (c) => {
+            if (c.reinstatement?.status === 'PENDING') throw failedPrecondition('REINSTATEMENT_PENDING', 'a reinstatement is already proposed: an approver decides it first');
+            return { reinstatement: { reason: v.reason, proposedBy: who, decidedBy: null, status: 'PENDING', note: '' } };
+          },
+          detail: { reason: v.reason },
+        });
+      },
+
+      async decideReinstatement(req, ctx) {
+        const v = parseInput(z.object({ caseId, approve: z.boolean(), note: z.string().trim().max(2000) }), req);
+        const actor = actorOf(ctx.caller);
+        if (v.approve && (await store.otherOpenCase(pool, await store.mustCase(pool, v.caseId)))) {
+          throw failedPrecondition('OPEN_CASE_EXISTS', 'another case of this ID number is open: close it first');
+        }
+        return run(v.caseId, ctx.caller, {
+          name: v.approve ? 'REINSTATE' : 'REJECT_REINSTATEMENT',
+          from: STEP_FROM.reinstate,
+          change: (c) => {
+            const r = c.reinstatement;
+            if (r?.status !== 'PENDING') throw failedPrecondition('NO_REINSTATEMENT_PROPOSED', 'no reinstatement of this case waits for a decision');
+            assertNotOwnProposal(ctx.caller, r.proposedBy);
+            const reinstatement = { ...r, decidedBy: actor.subject, status: v.approve ? ('APPROVED' as const) : ('REJECTED' as const), note: v.note };
+            return v.approve ? { status: 'RECEIVED', late_reason: r.reason, reinstatement } : { reinstatement };
+          },
+          event: (c) => (v.approve ? stepEvent(ev.caseReinstated, () => ({ step: stepOf(c, actor), reason: c.reinstatement!.reason })) : undefined),
         });
       },
 

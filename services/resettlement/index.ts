@@ -24,7 +24,8 @@ export const caseWorkflowId = (caseId: string) => `resettlement-case:${caseId}`;
  * Every step of a case (its own events on youfu.resettlement.v1, committed with the step) wakes the
  * case's workflow, starting it at the first: signal-with-start, so a case never goes without its
  * deadlines even when the service stopped between the commit and the start. Retried until it
- * succeeds; repeats are harmless (a wake-up). A closed workflow (the case ended) is not started again.
+ * succeeds; repeats are harmless (a wake-up). After the case ended, a late event starts a run that
+ * finds it ended and stops at once; a reinstated case gets its timers back the same way.
  */
 export function caseWorkflowConsumer(temporal: Parameters<ServiceModule['build']>[0]['temporal'], taskQueue: string): ConsumerSpec {
   return {
@@ -37,11 +38,7 @@ export function caseWorkflowConsumer(temporal: Parameters<ServiceModule['build']
         taskQueue,
         args: [{ caseId: event.key }],
         signal: 'changed',
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      }).catch((err: unknown) => {
-        // The case's workflow already ended (the case closed or lapsed): nothing to wake.
-        if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') return;
-        throw err;
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       });
     },
   };

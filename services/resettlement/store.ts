@@ -32,6 +32,14 @@ export interface JobOfferValue {
   referredOn: CivilDate;
 }
 
+export interface ReinstatementValue {
+  reason: string;
+  proposedBy: string;
+  decidedBy: string | null;
+  status: 'PENDING' | 'APPROVED' | 'REJECTED';
+  note: string;
+}
+
 export interface CaseRow {
   id: string;
   id_hash: string;
@@ -69,13 +77,14 @@ export interface CaseRow {
   onboarded_on: CivilDate | null;
   missed: Deadline[];
   closing_note: string | null;
+  reinstatement: ReinstatementValue | null;
   received_by: string;
   received_at: Date;
   updated_at: Date;
   version: bigint;
 }
 
-export type NewCase = Omit<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note' | 'updated_at' | 'version'>;
+export type NewCase = Omit<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note' | 'reinstatement' | 'updated_at' | 'version'>;
 
 /** Who took a step: a staff subject (with the service acting for them, if any) or `system` for a deadline. */
 export interface Actor {
@@ -144,7 +153,7 @@ export async function insertCase(pool: Pool, c: NewCase, actor: Actor, event: St
 }
 
 /** The columns a step may set (JSON ones are written as JSON). */
-export type CasePatch = Partial<Pick<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note'>>;
+export type CasePatch = Partial<Pick<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note' | 'reinstatement'>>;
 
 export interface Step {
   /** Its name in the audit trail (RECORD_REPORT, LAPSE, …). */
@@ -173,7 +182,7 @@ export async function step(pool: Pool, caseId: string, s: Step): Promise<CaseRow
     const patch = s.change(c);
     if (!patch) return c;
     const keys = Object.keys(patch) as (keyof CasePatch)[];
-    const json = new Set(['subsidy', 'job_offer']);
+    const json = new Set(['subsidy', 'job_offer', 'reinstatement']);
     const r = await tx.query<CaseRow>(
       `UPDATE cases SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')}, version = version + 1, updated_at = $${keys.length + 2} WHERE id = $1 RETURNING *`,
       [caseId, ...keys.map((k) => (json.has(k) && patch[k] ? toJson(patch[k]) : patch[k])), s.at],
@@ -182,6 +191,12 @@ export async function step(pool: Pool, caseId: string, s: Step): Promise<CaseRow
     await recordStep(tx, after, s.name, c.status, s.actor, s.at, s.detail ?? {}, typeof s.event === 'function' ? s.event(after) : s.event);
     return after;
   });
+}
+
+/** Another open case of the same ID number (a reinstatement would make two). */
+export async function otherOpenCase(q: Queryable, c: CaseRow): Promise<boolean> {
+  const r = await q.query("SELECT 1 FROM cases WHERE id_hash = $1 AND id <> $2 AND status NOT IN ('CLOSED', 'LAPSED')", [c.id_hash, c.id]);
+  return (r.rowCount ?? 0) > 0;
 }
 
 export interface CaseFilter {

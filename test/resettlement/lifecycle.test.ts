@@ -170,6 +170,16 @@ describe('resettlement cases (real stack)', () => {
     expect(steps.rows).toEqual([{ step: 'RECEIVE', actor: 'officer-zhao' }, { step: 'LAPSE', actor: 'system' }]);
     expect((await failure(client.recordReport({ caseId: id, reportedOn: pbDate(TODAY), lateReason: 'in hospital' }, clerk))).reason).toBe('ILLEGAL_TRANSITION');
 
+    // Reinstated only with a recorded justified reason: a clerk proposes, an approver decides.
+    expect((await failure(client.decideReinstatement({ caseId: id, approve: true, note: '' }, approver))).reason).toBe('NO_REINSTATEMENT_PROPOSED');
+    await client.proposeReinstatement({ caseId: id, reason: 'in hospital until 2026-03-18 (certificate 2026-117)' }, clerk);
+    expect((await failure(client.decideReinstatement({ caseId: id, approve: true, note: '' }, clerk))).code).toBe(status.PERMISSION_DENIED);
+    const back = await client.decideReinstatement({ caseId: id, approve: true, note: 'certificate seen' }, approver);
+    expect(back.case).toMatchObject({ status: CaseStatus.CASE_STATUS_RECEIVED, lateReason: 'in hospital until 2026-03-18 (certificate 2026-117)', reinstatement: { status: 'APPROVED', decidedBy: 'chief-sun' } });
+    await eventually(async () => (seen.some((e) => e.key === id && e.type === 'youfu.resettlement.v1.CaseReinstated') ? true : undefined), 30_000, 'CaseReinstated on Kafka');
+    const late = await client.recordReport({ caseId: id, reportedOn: pbDate(TODAY), lateReason: '' }, clerk);
+    expect(late.case).toMatchObject({ status: CaseStatus.CASE_STATUS_REPORTED, reporting: Reporting.REPORTING_LATE_JUSTIFIED });
+
   });
 
   it('lists and counts by status, district and mode', async () => {

@@ -180,6 +180,7 @@ export const STEP_FROM = {
   offerJob: ['PLACEMENT_CHOSEN', 'JOB_OFFERED'],
   onboard: ['JOB_OFFERED'],
   lapse: ['RECEIVED'],
+  reinstate: ['LAPSED'],
 } as const satisfies Record<string, readonly Status[]>;
 
 /** A case may close from here, by mode: a granted subsidy, an onboarded person, or a case handed to its paying body. */
