@@ -6,7 +6,7 @@
 import { AdjustmentApprovalOverdue, AdjustmentCompleted, AdjustmentDue } from '../../protos/gen/youfu/adjustment/v1/events';
 import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
 import { SettlementReversed, SettlementSettled, StatementClosed } from '../../protos/gen/youfu/settlement/v1/events';
-import { CaseClosed, CaseLapsed, CaseReceived, CaseReinstated, CaseReported, DeadlineMissed, JobOffered, Onboarded, PlacementChosen, SubsidyGranted } from '../../protos/gen/youfu/resettlement/v1/events';
+import { CaseClosed, CaseLapsed, CaseReceived, CaseReinstated, CaseReported, DeadlineMissed, JobOffered, Onboarded, PlacementChosen, RegistryTransferRequested, SubsidyGranted } from '../../protos/gen/youfu/resettlement/v1/events';
 import { IndexValuePublished, VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import { eventType } from './kafka';
 
@@ -55,5 +55,6 @@ export const resettlementEvents = {
   jobOffered: eventType('youfu.resettlement.v1.JobOffered', JobOffered),
   onboarded: eventType('youfu.resettlement.v1.Onboarded', Onboarded),
   deadlineMissed: eventType('youfu.resettlement.v1.DeadlineMissed', DeadlineMissed),
+  registryTransferRequested: eventType('youfu.resettlement.v1.RegistryTransferRequested', RegistryTransferRequested),
   caseClosed: eventType('youfu.resettlement.v1.CaseClosed', CaseClosed),
 } as const;

@@ -157,7 +157,8 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
   const handlers: Handlers<typeof EntitledPersonServiceService> = {
     async proposeRegistration(req, ctx) {
       const reg = parseRegistration(req.person, svc.today(), 'person');
-      return { change: changeView(await svc.proposeRegistration(reg, ctx.caller)) };
+      const origin = parseInput(z.string().max(200).regex(/^([a-z]+:[A-Za-z0-9:_-]+)?$/, '<system>:<id>, e.g. resettlement:<case id>:1'), req.origin, ['origin']);
+      return { change: changeView(await svc.proposeRegistration(reg, ctx.caller, origin)) };
     },
 
     async proposeChange(req, ctx) {

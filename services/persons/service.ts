@@ -196,7 +196,23 @@ export class PersonsService {
   // ---------- proposals ----------
 
   /** Proposes one registration (already validated). Duplicate ID → ALREADY_EXISTS. */
-  async proposeRegistration(reg: Registration, caller: Caller): Promise<store.ChangeRow> {
+  /** Proposes a registration; with an `origin` already known, answers its change request instead. */
+  async proposeRegistration(reg: Registration, caller: Caller, origin = ''): Promise<store.ChangeRow> {
+    if (origin) {
+      const known = await store.changeByOrigin(this.d.pool, origin);
+      if (known) return known;
+    }
+    try {
+      return await this.proposeNewRegistration(reg, caller, origin);
+    } catch (err) {
+      // The same origin proposed at the same moment: the other call's change request is the one.
+      const known = origin && (err as { constraint?: string }).constraint === 'change_requests_origin_key' ? await store.changeByOrigin(this.d.pool, origin) : undefined;
+      if (known) return known;
+      throw err;
+    }
+  }
+
+  private async proposeNewRegistration(reg: Registration, caller: Caller, origin: string): Promise<store.ChangeRow> {
     const me = who(caller);
     const changeId = randomUUID();
     const staged = this.stage({ ...reg, historyFrom: monthOf(reg.approvalDate) }, changeId, 1);
@@ -213,6 +229,7 @@ export class PersonsService {
         payloadEnc: null,
         proposedBy: me.subject,
         proposedVia: me.via,
+        ...(origin ? { origin } : {}),
       });
       const inserted = await store.stagePersons(tx, [staged]);
       if (!inserted.size) {
@@ -407,6 +424,7 @@ export class PersonsService {
             changeId: c.id,
             version: r.version,
             monthlyBenefit: money(firstMonthly.get(r.id) ?? 0n),
+            origin: c.origin ?? '',
           },
         })),
       );

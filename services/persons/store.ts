@@ -42,6 +42,7 @@ export interface ChangeRow {
   decided_at: Date | null;
   decision_note: string | null;
   import_key: string | null;
+  origin: string | null;
   record_count: number;
 }
 
@@ -59,6 +60,7 @@ export interface NewChange {
   proposedVia: string | null;
   importKey?: string;
   recordCount?: number;
+  origin?: string;
 }
 
 /** Inserts a change request; a second pending change of one person is FAILED_PRECONDITION `PENDING_CHANGE_EXISTS`. */
@@ -66,9 +68,9 @@ export async function insertChange(q: Queryable, c: NewChange): Promise<ChangeRo
   try {
     const r = await q.query<ChangeRow>(
       `INSERT INTO change_requests (id, kind, status, person_id, id_masked, base_version, effective_date, summary, payload_enc,
-         proposed_by, proposed_via, import_key, record_count)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
-      [c.id, c.kind, c.status, c.personId, c.idMasked, c.baseVersion, c.effectiveDate, c.summary, c.payloadEnc, c.proposedBy, c.proposedVia, c.importKey ?? null, c.recordCount ?? 0],
+         proposed_by, proposed_via, import_key, record_count, origin)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+      [c.id, c.kind, c.status, c.personId, c.idMasked, c.baseVersion, c.effectiveDate, c.summary, c.payloadEnc, c.proposedBy, c.proposedVia, c.importKey ?? null, c.recordCount ?? 0, c.origin ?? null],
     );
     return r.rows[0]!;
   } catch (err) {
@@ -82,6 +84,10 @@ export async function insertChange(q: Queryable, c: NewChange): Promise<ChangeRo
 export async function getChange(q: Queryable, id: string, lock = false): Promise<ChangeRow | undefined> {
   const r = await q.query<ChangeRow>(`SELECT * FROM change_requests WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
   return r.rows[0];
+}
+
+export async function changeByOrigin(q: Queryable, origin: string): Promise<ChangeRow | undefined> {
+  return (await q.query<ChangeRow>('SELECT * FROM change_requests WHERE origin = $1', [origin])).rows[0];
 }
 
 export async function getImportChange(q: Queryable, key: string): Promise<ChangeRow | undefined> {

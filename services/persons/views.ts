@@ -73,6 +73,7 @@ export function changeView(c: store.ChangeRow): ChangeRequest {
     decisionNote: c.decision_note ?? '',
     importKey: c.import_key ?? '',
     recordCount: c.record_count,
+    origin: c.origin ?? '',
   };
 }
 

@@ -3,7 +3,12 @@
  * (workflows/resettlement): what a case waits for next, and acting when a deadline passed. The
  * due date a deadline acts on comes from the workflow; whether it still applies, from the case.
  */
+import { EntitledPersonServiceService, Gender, type RegistrationDetails } from '../../protos/gen/youfu/persons/v1/persons';
 import { addDays, shanghaiMidnight, type CivilDate } from '../lib/civil';
+import type { ServiceClient } from '../lib/clients';
+import { entitlementEnums } from '../lib/entitlement';
+import { AppError, isTransient } from '../lib/errors';
+import type { PiiVault } from '../lib/pii';
 import { resettlementEvents as ev } from '../lib/contracts';
 import type { Pool } from '../lib/db';
 import { toProtoDate } from '../lib/proto';
@@ -37,12 +42,74 @@ export function deadlinesOf(c: store.CaseRow): DueDeadline[] {
   return out.sort((a, b) => a.at.localeCompare(b.at));
 }
 
-export function createResettlementActivities(d: { pool: Pool }) {
+/** The registration persons is asked to propose for a transferred case (domain: issue 11's mapping). */
+function registrationOf(c: store.CaseRow, pii: PiiVault): RegistrationDetails {
+  const t = c.registry_transfer!;
+  const dis = c.disability!;
   return {
-    /** Whether the case is still open, and what it waits on. */
-    async caseDeadlines(caseId: string): Promise<{ open: boolean; deadlines: DueDeadline[] }> {
+    nationalId: pii.decrypt(c.id_enc),
+    name: pii.decrypt(c.name_enc),
+    gender: c.gender === 'MALE' ? Gender.GENDER_MALE : Gender.GENDER_FEMALE,
+    birthDate: toProtoDate(c.birth_date),
+    districtCode: c.district,
+    residence: entitlementEnums.residence.toNumber(c.residence),
+    contact: { phone: c.phone_enc ? pii.decrypt(c.phone_enc) : '', address: '' },
+    approvalDate: toProtoDate(t.requestedOn),
+    payee: { bank: c.payee_bank!, accountNumber: pii.decrypt(c.payee_account_enc!), accountName: pii.decrypt(c.payee_name_enc!) },
+    identities: [
+      {
+        attributes: {
+          category: entitlementEnums.category.toNumber('DISABLED_SERVICEMAN'),
+          disabilityGrade: dis.grade,
+          cause: entitlementEnums.cause.toNumber(dis.cause),
+          enlistmentPeriod: 0,
+          serviceYears: 0,
+          mentalDisorder: dis.mentalDisorder,
+        },
+        effectiveFrom: toProtoDate(dis.assessedOn),
+      },
+    ],
+  };
+}
+
+export function createResettlementActivities(d: { pool: Pool; transfer?: { pii: PiiVault; persons: ServiceClient<typeof EntitledPersonServiceService> } }) {
+  return {
+    /** Whether the case is still open (or a registry transfer waits to be proposed), and what it waits on. */
+    async caseDeadlines(caseId: string): Promise<{ open: boolean; deadlines: DueDeadline[]; transfer: boolean }> {
       const c = await store.mustCase(d.pool, caseId);
-      return { open: OPEN.includes(c.status), deadlines: deadlinesOf(c) };
+      const transfer = c.registry_transfer?.status === 'REQUESTED';
+      return { open: OPEN.includes(c.status) || transfer, deadlines: deadlinesOf(c), transfer };
+    },
+
+    /**
+     * Proposes the requested registration in persons, acting for the officer who requested it, under
+     * the attempt's origin: a repeat (a retry, a crash between the call and the record) finds the
+     * same change request. Records PROPOSED with its id, DUPLICATE_PERSON, or REFUSED with persons'
+     * reason. Idempotent.
+     */
+    async proposeRegistration(caseId: string): Promise<{ status: string }> {
+      if (!d.transfer) throw new Error('registry transfers need the PII vault and the persons client');
+      const { pii, persons } = d.transfer;
+      const c = await store.mustCase(d.pool, caseId);
+      const t = c.registry_transfer;
+      if (t?.status !== 'REQUESTED') return { status: t?.status ?? 'NONE' };
+      let outcome: Pick<store.RegistryTransferValue, 'status' | 'changeId' | 'message'>;
+      try {
+        const { change } = await persons.proposeRegistration({ person: registrationOf(c, pii), origin: t.origin }, undefined, { actor: { subject: t.requestedBy, role: 'clerk' } });
+        outcome = { status: 'PROPOSED', changeId: change!.changeId, message: '' };
+      } catch (err) {
+        if (!(err instanceof AppError) || isTransient(err)) throw err;
+        outcome = err.reason === 'DUPLICATE_PERSON' ? { status: 'DUPLICATE_PERSON', changeId: null, message: err.message } : { status: 'REFUSED', changeId: null, message: `${err.reason}: ${err.message}` };
+      }
+      const r = await store.step(d.pool, caseId, {
+        name: `REGISTRY_${outcome.status}`,
+        from: [c.status],
+        actor: { subject: t.requestedBy, role: 'clerk', via: 'resettlement' },
+        at: new Date(),
+        change: (x) => (x.registry_transfer?.status === 'REQUESTED' && x.registry_transfer.attempt === t.attempt ? { registry_transfer: { ...x.registry_transfer, ...outcome } } : null),
+        detail: { origin: t.origin, ...outcome },
+      });
+      return { status: r.registry_transfer?.status ?? 'NONE' };
     },
 
     /**

@@ -15,6 +15,8 @@ import {
 import type { CaseStep } from '../../protos/gen/youfu/resettlement/v1/events';
 import { assertNotOwnProposal, effective, policies, type Caller } from '../lib/auth';
 import type { Clock } from '../lib/civil';
+import type { ServiceClient } from '../lib/clients';
+import { ChangeStatus, EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
 import { resettlementEvents as ev } from '../lib/contracts';
 import { withTx, type Pool } from '../lib/db';
 import { entitlementEnums } from '../lib/entitlement';
@@ -42,6 +44,7 @@ import {
   serviceMonths,
   STATUSES,
   STEP_FROM,
+  transferable,
   type Conditions,
 } from './domain/rules';
 import * as store from './store';
@@ -64,6 +67,8 @@ export interface HandlerDeps {
   pool: Pool;
   pii: PiiVault;
   clock: Clock;
+  /** The registry (persons), for the outcome of a registry transfer (GetChangeRequest). */
+  persons: ServiceClient<typeof EntitledPersonServiceService>;
   /** The age at discharge from which an NCO may retire (our reading; YOUFU_RESETTLEMENT_RETIREMENT_AGE). */
   retirementAge: number;
 }
@@ -180,6 +185,18 @@ export function resettlementBinding(d: HandlerDeps) {
       version: c.version,
       closingNote: c.closing_note ?? '',
       serviceMonths: serviceMonths(c.enlisted_on, c.discharged_on),
+      ...(c.registry_transfer
+        ? {
+            registryTransfer: {
+              attempt: c.registry_transfer.attempt,
+              origin: c.registry_transfer.origin,
+              status: c.registry_transfer.status,
+              changeId: c.registry_transfer.changeId ?? '',
+              requestedBy: c.registry_transfer.requestedBy,
+              message: c.registry_transfer.message,
+            },
+          }
+        : {}),
       ...(c.reinstatement
         ? { reinstatement: { reason: c.reinstatement.reason, proposedBy: c.reinstatement.proposedBy, decidedBy: c.reinstatement.decidedBy ?? '', status: c.reinstatement.status, note: c.reinstatement.note } }
         : {}),
@@ -204,6 +221,7 @@ export function resettlementBinding(d: HandlerDeps) {
       recordJobOffer: policies.propose,
       recordOnboarding: policies.propose,
       closeCase: policies.propose,
+      transferToRegistry: policies.propose,
       proposeReinstatement: policies.propose,
       decideReinstatement: policies.decide,
       proposeSubsidyBase: policies.propose,
@@ -259,9 +277,17 @@ export function resettlementBinding(d: HandlerDeps) {
         return { case: view(row) };
       },
 
-      async getCase(req) {
+      async getCase(req, ctx) {
         const id = parseInput(caseId, req.caseId, ['caseId']);
-        return { case: view(await store.mustCase(pool, id)) };
+        const c = view(await store.mustCase(pool, id));
+        // A proposed registration: its outcome as persons has it now.
+        const t = c.registryTransfer;
+        if (t?.status === 'PROPOSED' && t.changeId) {
+          const { change } = await d.persons.getChangeRequest({ changeId: t.changeId }, ctx);
+          if (change?.status === ChangeStatus.CHANGE_STATUS_APPROVED) t.status = 'APPROVED';
+          if (change?.status === ChangeStatus.CHANGE_STATUS_REJECTED) t.status = 'REJECTED';
+        }
+        return { case: c };
       },
 
       async listCases(req) {
@@ -439,6 +465,30 @@ export function resettlementBinding(d: HandlerDeps) {
             return v.approve ? { status: 'RECEIVED', late_reason: r.reason, reinstatement } : { reinstatement };
           },
           event: (c) => (v.approve ? stepEvent(ev.caseReinstated, () => ({ step: stepOf(c, actor), reason: c.reinstatement!.reason })) : undefined),
+        });
+      },
+
+      async transferToRegistry(req, ctx) {
+        const v = parseInput(z.object({ caseId }), req);
+        const actor = actorOf(ctx.caller);
+        const c0 = await store.mustCase(pool, v.caseId);
+        const current = c0.registry_transfer;
+        const live = current?.status === 'PROPOSED' && current.changeId ? (await d.persons.getChangeRequest({ changeId: current.changeId }, ctx)).change?.status : undefined;
+        return run(v.caseId, ctx.caller, {
+          name: 'REQUEST_REGISTRY_TRANSFER',
+          from: STEP_FROM.transfer,
+          change: (c) => {
+            const t = transferable(c.disability);
+            if (!t.ok) throw failedPrecondition(t.reason, t.why);
+            if (!c.payee_bank) throw failedPrecondition('PAYEE_REQUIRED', 'the registry pays a payee account: record it on the case first');
+            const r = c.registry_transfer;
+            // Requested, proposed (and not rejected) or registered: a repeat changes nothing.
+            const ended = r?.status === 'REJECTED' || r?.status === 'REFUSED' || (r?.status === 'PROPOSED' && live === ChangeStatus.CHANGE_STATUS_REJECTED);
+            if (r && !ended) return null;
+            const attempt = (r?.attempt ?? 0) + 1;
+            return { registry_transfer: { attempt, origin: `resettlement:${c.id}:${attempt}`, status: 'REQUESTED', changeId: null, requestedBy: actor.subject, requestedOn: clock.today(), message: '' } };
+          },
+          event: (c) => stepEvent(ev.registryTransferRequested, () => ({ step: stepOf(c, actor), attempt: c.registry_transfer!.attempt, origin: c.registry_transfer!.origin })),
         });
       },
 

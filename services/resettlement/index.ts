@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from 'zod';
+import { EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
 import { resettlementEvents } from '../lib/contracts';
 import type { ConsumerSpec } from '../lib/consumer';
 import { piiEnv, PiiVault } from '../lib/pii';
@@ -11,6 +12,8 @@ import { resettlementBinding } from './handlers';
 
 const env = {
   ...piiEnv,
+  /** The persons service (EntitledPersonService), host:port: the registry a transfer hands over to. */
+  YOUFU_PERSONS_ADDR: z.string().min(1).default('127.0.0.1:50052'),
   /** The age at discharge from which an NCO may choose retirement (our reading of "or age", README). */
   YOUFU_RESETTLEMENT_RETIREMENT_AGE: z.coerce.number().int().min(40).max(70).default(55),
 };
@@ -51,13 +54,15 @@ export const resettlementModule: ServiceModule<typeof env> = {
   migrations: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
   topics: [resettlementEvents.topic],
   env,
-  async build({ cfg, pool, clock, temporal, activityQueue }) {
+  async build({ cfg, pool, clock, identity, temporal, activityQueue }) {
     const pii = PiiVault.fromConfig(cfg.YOUFU_PII_KEYS, cfg.YOUFU_PII_HASH_KEY);
+    const persons = identity.client(EntitledPersonServiceService, cfg.YOUFU_PERSONS_ADDR);
     return {
-      bindings: [resettlementBinding({ pool, pii, clock, retirementAge: cfg.YOUFU_RESETTLEMENT_RETIREMENT_AGE })],
+      bindings: [resettlementBinding({ pool, pii, clock, persons, retirementAge: cfg.YOUFU_RESETTLEMENT_RETIREMENT_AGE })],
       consumers: [caseWorkflowConsumer(temporal, activityQueue)],
-      activities: createResettlementActivities({ pool }),
+      activities: createResettlementActivities({ pool, transfer: { pii, persons } }),
       workflowsPath: CASE_WORKFLOWS,
+      stop: async () => persons.close(),
     };
   },
 };

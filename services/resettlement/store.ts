@@ -40,6 +40,17 @@ export interface ReinstatementValue {
   note: string;
 }
 
+export interface RegistryTransferValue {
+  attempt: number;
+  origin: string;
+  status: 'REQUESTED' | 'PROPOSED' | 'APPROVED' | 'REJECTED' | 'DUPLICATE_PERSON' | 'REFUSED';
+  changeId: string | null;
+  requestedBy: string;
+  /** The registration's approval date: the day of the transfer. */
+  requestedOn: CivilDate;
+  message: string;
+}
+
 export interface CaseRow {
   id: string;
   id_hash: string;
@@ -78,13 +89,14 @@ export interface CaseRow {
   missed: Deadline[];
   closing_note: string | null;
   reinstatement: ReinstatementValue | null;
+  registry_transfer: RegistryTransferValue | null;
   received_by: string;
   received_at: Date;
   updated_at: Date;
   version: bigint;
 }
 
-export type NewCase = Omit<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note' | 'reinstatement' | 'updated_at' | 'version'>;
+export type NewCase = Omit<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note' | 'reinstatement' | 'registry_transfer' | 'updated_at' | 'version'>;
 
 /** Who took a step: a staff subject (with the service acting for them, if any) or `system` for a deadline. */
 export interface Actor {
@@ -153,7 +165,7 @@ export async function insertCase(pool: Pool, c: NewCase, actor: Actor, event: St
 }
 
 /** The columns a step may set (JSON ones are written as JSON). */
-export type CasePatch = Partial<Pick<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note' | 'reinstatement'>>;
+export type CasePatch = Partial<Pick<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note' | 'reinstatement' | 'registry_transfer'>>;
 
 export interface Step {
   /** Its name in the audit trail (RECORD_REPORT, LAPSE, …). */
@@ -182,7 +194,7 @@ export async function step(pool: Pool, caseId: string, s: Step): Promise<CaseRow
     const patch = s.change(c);
     if (!patch) return c;
     const keys = Object.keys(patch) as (keyof CasePatch)[];
-    const json = new Set(['subsidy', 'job_offer', 'reinstatement']);
+    const json = new Set(['subsidy', 'job_offer', 'reinstatement', 'registry_transfer']);
     const r = await tx.query<CaseRow>(
       `UPDATE cases SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')}, version = version + 1, updated_at = $${keys.length + 2} WHERE id = $1 RETURNING *`,
       [caseId, ...keys.map((k) => (json.has(k) && patch[k] ? toJson(patch[k]) : patch[k])), s.at],

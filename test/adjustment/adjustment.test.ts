@@ -46,7 +46,7 @@ describe('annual adjustment runs', () => {
     ({ stack, svc, client, standards, personsQueue, workflowsQueue, adjustmentQueue } = a);
     [clerk, approver] = await Promise.all([token('clerk', 'li'), token('approver', 'wang')]);
     for (let i = 0; i < 3; i++) {
-      const p = await stack.client.proposeRegistration({ person: registration(gen(), { approvalDate: pbDate('2021-09-01'), identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-09-01') }] }) }, clerk);
+      const p = await stack.client.proposeRegistration({ origin: '', person: registration(gen(), { approvalDate: pbDate('2021-09-01'), identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-09-01') }] }) }, clerk);
       await stack.client.approveChange({ changeId: p.change!.changeId, note: '' }, approver);
     }
     set('2022-09-20');

@@ -40,7 +40,7 @@ describe('annual adjustment: apply', () => {
   let delta = 0n;
 
   const register = async (name: string, approvalDate: string) => {
-    const p = await stack.client.proposeRegistration({ person: registration(gen(), { name, approvalDate: pbDate(approvalDate), identities: [{ attributes: martyr, effectiveFrom: pbDate('2021-09-01') }] }) }, clerk);
+    const p = await stack.client.proposeRegistration({ origin: '', person: registration(gen(), { name, approvalDate: pbDate(approvalDate), identities: [{ attributes: martyr, effectiveFrom: pbDate('2021-09-01') }] }) }, clerk);
     ids[name] = (await stack.client.approveChange({ changeId: p.change!.changeId, note: '' }, approver)).change!.personId;
   };
   const change = async (name: string, c: Parameters<Stack['client']['proposeChange']>[0]['change']) => {

@@ -39,7 +39,7 @@ describe('nursing-fee roll-over', () => {
     [clerk, approver] = await Promise.all([token('clerk', 'li'), token('approver', 'wang')]);
     await wage(2021, 1_000_000n);
     const g = idGenerator(8181)();
-    const p = await stack.client.proposeRegistration({ person: registration(g, { approvalDate: pbDate('2022-09-01'), identities: [{ attributes: grade1, effectiveFrom: pbDate('2020-05-01') }] }) }, clerk);
+    const p = await stack.client.proposeRegistration({ origin: '', person: registration(g, { approvalDate: pbDate('2022-09-01'), identities: [{ attributes: grade1, effectiveFrom: pbDate('2020-05-01') }] }) }, clerk);
     personId = (await stack.client.approveChange({ changeId: p.change!.changeId, note: '' }, approver)).change!.personId;
     set('2023-02-10');
     for (const m of ['2023-01', '2023-02']) await stack.client.runPayroll({ month: pbMonth(m) }, approver);

@@ -51,7 +51,7 @@ export const FIXTURES: Record<string, (ctx: FixtureContext) => Promise<void>> = 
         const g = nextId();
         ctx.remember('national_id', g.id);
         ctx.remember('district_code', g.region);
-        const { change } = await c.proposeRegistration({ person: registration(g, { identities: [{ attributes: disabled(4), effectiveFrom: pbDate('2021-03-01') }] }) }, clerk);
+        const { change } = await c.proposeRegistration({ origin: '', person: registration(g, { identities: [{ attributes: disabled(4), effectiveFrom: pbDate('2021-03-01') }] }) }, clerk);
         return change!;
       };
       // Two registered persons (one with a pending change), and a pending registration.

@@ -33,7 +33,7 @@ const payroll = (month: string) => stack.client.runPayroll({ month: pbMonth(mont
 const linesOf = async (month: string, personId: string) => (await stack.client.listPayrollLines({ month: pbMonth(month), personId, page: { pageSize: 100, pageToken: '' } }, auditor)).lines;
 
 async function register(g: GeneratedId, grade: number, approvalDate = '2022-09-05') {
-  const proposed = await stack.client.proposeRegistration({ person: registration(g, { approvalDate: pbDate(approvalDate), identities: [{ attributes: disabled(grade), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk);
+  const proposed = await stack.client.proposeRegistration({ origin: '', person: registration(g, { approvalDate: pbDate(approvalDate), identities: [{ attributes: disabled(grade), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk);
   return (await stack.client.approveChange({ changeId: proposed.change!.changeId, note: '' }, approver)).person!;
 }
 async function propose(p: Person, c: Parameters<Stack['client']['proposeChange']>[0]['change']) {
@@ -56,7 +56,7 @@ describe('persons: exactly once under concurrency, late changes', () => {
 
   it('a registration approved by two approvers at once registers the person once', async () => {
     const g = gen({ region: '440106' });
-    const proposed = await stack.client.proposeRegistration({ person: registration(g, { identities: [{ attributes: disabled(5), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk);
+    const proposed = await stack.client.proposeRegistration({ origin: '', person: registration(g, { identities: [{ attributes: disabled(5), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk);
     const outcomes = await settle([approver, approver2, approver, approver2].map((t) => stack.client.approveChange({ changeId: proposed.change!.changeId, note: '' }, t)));
     const ok = outcomes.filter((o) => o.status === 'fulfilled');
     expect(ok).toHaveLength(1);

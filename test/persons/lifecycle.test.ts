@@ -34,7 +34,7 @@ const persons: Partial<Record<keyof typeof ids, Person>> = {};
 const fen = (m: { fen: bigint } | undefined) => m?.fen;
 
 async function register(g: GeneratedId, grade: number) {
-  const proposed = await stack.client.proposeRegistration({ person: registration(g, { identities: [{ attributes: disabled(grade), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk);
+  const proposed = await stack.client.proposeRegistration({ origin: '', person: registration(g, { identities: [{ attributes: disabled(grade), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk);
   const approved = await stack.client.approveChange({ changeId: proposed.change!.changeId, note: '' }, approver);
   return approved.person!;
 }
@@ -59,7 +59,7 @@ afterAll(async () => {
 describe('persons: register → approve → benefits → payroll → changes → death', () => {
   it('registers a person through maker–checker; the benefit comes from the seeded 2022 table', async () => {
     const before = (await stack.client.listChangeRequests({ status: 0, personId: '', page: undefined }, clerk)).changes.length;
-    const proposed = await stack.client.proposeRegistration({ person: registration(ids.A, { identities: [{ attributes: disabled(5), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk);
+    const proposed = await stack.client.proposeRegistration({ origin: '', person: registration(ids.A, { identities: [{ attributes: disabled(5), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk);
     expect(proposed.change).toMatchObject({ status: ChangeStatus.CHANGE_STATUS_PROPOSED, proposedBy: 'li', nationalIdMasked: `${ids.A.id.slice(0, 6)}********${ids.A.id.slice(-4)}` });
     expect(proposed.change!.summary).not.toContain(ids.A.id);
     expect((await stack.client.listChangeRequests({ status: 0, personId: '', page: undefined }, clerk)).changes.length).toBe(before + 1);
@@ -115,18 +115,18 @@ describe('persons: register → approve → benefits → payroll → changes →
     const before = await count();
     const g = gen({ region: '440106' });
     const badCheck = g.id.slice(0, 17) + (g.id[17] === '1' ? '2' : '1');
-    let f = await failure(stack.client.proposeRegistration({ person: registration(g, { nationalId: badCheck }) }, clerk));
+    let f = await failure(stack.client.proposeRegistration({ origin: '', person: registration(g, { nationalId: badCheck }) }, clerk));
     expect(f).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, reason: 'INVALID_CHECK_CHARACTER', fields: ['person.nationalId'] });
-    f = await failure(stack.client.proposeRegistration({ person: registration(g, { birthDate: pbDate('1950-01-01') }) }, clerk));
+    f = await failure(stack.client.proposeRegistration({ origin: '', person: registration(g, { birthDate: pbDate('1950-01-01') }) }, clerk));
     expect(f).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, reason: 'BIRTH_DATE_MISMATCH', fields: ['person.birthDate'] });
-    f = await failure(stack.client.proposeRegistration({ person: registration(g, { identities: [{ attributes: disabled(12), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk));
+    f = await failure(stack.client.proposeRegistration({ origin: '', person: registration(g, { identities: [{ attributes: disabled(12), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk));
     expect(f).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, reason: 'GRADE_OUT_OF_RANGE', fields: ['person.identities[0].attributes.disabilityGrade'] });
-    f = await failure(stack.client.proposeRegistration({ person: registration(g, { identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: undefined }] }) }, clerk));
+    f = await failure(stack.client.proposeRegistration({ origin: '', person: registration(g, { identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: undefined }] }) }, clerk));
     expect(f).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, fields: ['person.identities[0].effectiveFrom'] });
-    f = await failure(stack.client.proposeRegistration({ person: registration(ids.A) }, clerk));
+    f = await failure(stack.client.proposeRegistration({ origin: '', person: registration(ids.A) }, clerk));
     expect(f).toMatchObject({ code: grpc.status.ALREADY_EXISTS, reason: 'DUPLICATE_PERSON' });
     // Nothing half-accepted: what a proposal carries (encrypted or not) is checked when it is proposed, never first at approval.
-    f = await failure(stack.client.proposeRegistration({ person: registration(g, { payee: { bank: '工商\u0000银行', accountNumber: '6222020000000000009', accountName: '某人' } }) }, clerk));
+    f = await failure(stack.client.proposeRegistration({ origin: '', person: registration(g, { payee: { bank: '工商\u0000银行', accountNumber: '6222020000000000009', accountName: '某人' } }) }, clerk));
     expect(f).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, reason: 'CONTROL_CHARACTER', fields: ['person.payee.bank'] });
     const a = (await stack.client.getPerson({ personId: persons.A!.personId }, clerk)).person!;
     f = await failure(stack.client.proposeChange({ personId: a.personId, expectedVersion: a.version, change: { $case: 'suspend', value: { effectiveDate: pbDate('2022-10-01'), reason: '失联\u0000' } } }, clerk));
@@ -136,24 +136,24 @@ describe('persons: register → approve → benefits → payroll → changes →
 
   it('enforces roles and maker ≠ checker', async () => {
     const g = gen({ region: '440106' });
-    const own = await stack.client.proposeRegistration({ person: registration(g) }, await token('clerk', 'wang'));
+    const own = await stack.client.proposeRegistration({ origin: '', person: registration(g) }, await token('clerk', 'wang'));
     let f = await failure(stack.client.approveChange({ changeId: own.change!.changeId, note: '' }, approver));
     expect(f).toMatchObject({ code: grpc.status.PERMISSION_DENIED, reason: 'OWN_PROPOSAL' });
     f = await failure(stack.client.approveChange({ changeId: own.change!.changeId, note: '' }, clerk));
     expect(f).toMatchObject({ code: grpc.status.PERMISSION_DENIED, reason: 'ROLE_NOT_ALLOWED' });
-    f = await failure(stack.client.proposeRegistration({ person: registration(gen()) }, auditor));
+    f = await failure(stack.client.proposeRegistration({ origin: '', person: registration(gen()) }, auditor));
     expect(f).toMatchObject({ code: grpc.status.PERMISSION_DENIED, reason: 'ROLE_NOT_ALLOWED' });
     f = await failure(stack.client.runPayroll({ month: pbMonth('2022-09') }, clerk));
     expect(f).toMatchObject({ code: grpc.status.PERMISSION_DENIED, reason: 'ROLE_NOT_ALLOWED' });
     f = await failure(stack.client.getPerson({ personId: persons.A!.personId }, await token('hospital', 'his', { hospital: 'H001' })));
     expect(f.code).toBe(grpc.status.PERMISSION_DENIED);
     // A pending duplicate is refused too, and rejecting releases the claim.
-    f = await failure(stack.client.proposeRegistration({ person: registration(g) }, clerk));
+    f = await failure(stack.client.proposeRegistration({ origin: '', person: registration(g) }, clerk));
     expect(f).toMatchObject({ code: grpc.status.ALREADY_EXISTS, reason: 'DUPLICATE_PENDING' });
     expect((await failure(stack.client.rejectChange({ changeId: own.change!.changeId, reason: 'no' }, approver))).reason).toBe('OWN_PROPOSAL');
     const rejected = await stack.client.rejectChange({ changeId: own.change!.changeId, reason: 'wrong district' }, await token('approver', 'chen'));
     expect(rejected.change!.status).toBe(ChangeStatus.CHANGE_STATUS_REJECTED);
-    const again = await stack.client.proposeRegistration({ person: registration(g) }, clerk);
+    const again = await stack.client.proposeRegistration({ origin: '', person: registration(g) }, clerk);
     await stack.client.rejectChange({ changeId: again.change!.changeId, reason: 'test' }, approver);
   });
 

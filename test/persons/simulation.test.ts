@@ -40,7 +40,7 @@ describe('adjustment impact simulation (persons activity, run by the adjustment 
     const [clerk, approver] = await Promise.all([token('clerk', 'li'), token('approver', 'wang')]);
     const register = async (approvalDate: string) => {
       const g = gen();
-      const p = await stack.client.proposeRegistration({ person: registration(g, { approvalDate: pbDate(approvalDate), identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-09-01') }] }) }, clerk);
+      const p = await stack.client.proposeRegistration({ origin: '', person: registration(g, { approvalDate: pbDate(approvalDate), identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-09-01') }] }) }, clerk);
       return (await stack.client.approveChange({ changeId: p.change!.changeId, note: '' }, approver)).person!;
     };
     // Registered in July 2022 (paid by Youfu from July), at the 2021 rate.

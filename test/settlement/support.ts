@@ -97,7 +97,7 @@ export async function hospitalToken(s: Pick<SettlementStack, 'client'>, code: st
 export async function registerPerson(s: Pick<SettlementStack, 'persons'>, g: GeneratedId, o: Parameters<typeof registration>[1] = {}) {
   const clerk = await token('clerk', 'clerk-li');
   const approver = await token('approver', 'approver-wang');
-  const proposed = await s.persons.client.proposeRegistration({ person: registration(g, o) }, clerk);
+  const proposed = await s.persons.client.proposeRegistration({ origin: '', person: registration(g, o) }, clerk);
   return (await s.persons.client.approveChange({ changeId: proposed.change!.changeId, note: '' }, approver)).person!;
 }
 

@@ -20,11 +20,12 @@ const ROUNDS = 200;
  * on (its service computes the due dates from the case), sleeps until the earliest deadline or a
  * change, and when the deadline passed unmet has the service act on it with that due date — a
  * lapse at 00:00 Asia/Shanghai of day 61 after the discharge approval, or a flag (placement 6
- * months after reporting, onboarding 30 days after the referral). It ends when the case closes or
- * lapses.
+ * months after reporting, onboarding 30 days after the referral). A registry transfer requested
+ * is proposed to persons at once (the activity acts for the officer, exactly once per attempt). It
+ * ends when the case closes or lapses.
  */
 export async function resettlementCase(input: CaseInput): Promise<void> {
-  const { caseDeadlines, missDeadline } = proxyActivities<ReturnType<typeof createResettlementActivities>>({
+  const { caseDeadlines, missDeadline, proposeRegistration } = proxyActivities<ReturnType<typeof createResettlementActivities>>({
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
@@ -36,6 +37,10 @@ export async function resettlementCase(input: CaseInput): Promise<void> {
     changed = false;
     const s = await caseDeadlines(input.caseId);
     if (!s.open) return;
+    if (s.transfer) {
+      await proposeRegistration(input.caseId);
+      continue;
+    }
     const next = s.deadlines[0];
     const wait = next ? Math.max(0, Date.parse(next.at) - Date.now()) : REVIEW_MS;
     const woken = await condition(() => changed, Math.min(wait, REVIEW_MS));

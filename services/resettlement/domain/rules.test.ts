@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedModes, classifyReport, economicSubsidy, halfYears, mayClose, modeRules, reportingWindow, serviceMonths, type Conditions } from './rules';
+import { allowedModes, classifyReport, economicSubsidy, halfYears, mayClose, modeRules, reportingWindow, serviceMonths, transferable, type Conditions } from './rules';
 
 const BASE = 1_500_000n; // 15,000 yuan a year
 
@@ -109,5 +109,17 @@ describe('placement modes', () => {
     expect(mayClose('ONBOARDED', 'ASSIGNED_WORK')).toBe(true);
     expect(mayClose('PLACEMENT_CHOSEN', 'SUPPORT')).toBe(true);
     expect(mayClose('REPORTED', null)).toBe(false);
+  });
+});
+
+describe('registry transfer', () => {
+  it.each([
+    [{ grade: 10, cause: 'WAR' as const }, true],
+    [{ grade: 10, cause: 'DUTY' as const }, true],
+    [{ grade: 6, cause: 'ILLNESS' as const }, true],
+    [{ grade: 7, cause: 'ILLNESS' as const }, false],
+    [null, false],
+  ])('%j transferable: %s', (d, ok) => {
+    expect(transferable(d).ok).toBe(ok);
   });
 });

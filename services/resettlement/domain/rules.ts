@@ -181,6 +181,7 @@ export const STEP_FROM = {
   onboard: ['JOB_OFFERED'],
   lapse: ['RECEIVED'],
   reinstate: ['LAPSED'],
+  transfer: ['REPORTED', 'PLACEMENT_CHOSEN', 'SUBSIDY_GRANTED', 'JOB_OFFERED', 'ONBOARDED', 'CLOSED'],
 } as const satisfies Record<string, readonly Status[]>;
 
 /** A case may close from here, by mode: a granted subsidy, an onboarded person, or a case handed to its paying body. */
@@ -198,3 +199,12 @@ export const STUDY_YEARS = 2;
 export const placementDue = (reportedOn: CivilDate) => plusMonths(reportedOn, PLACEMENT_MONTHS);
 export const onboardingDue = (referredOn: CivilDate) => addDays(referredOn, ONBOARDING_DAYS);
 export const studyWindowEnds = (dischargedOn: CivilDate) => plusMonths(dischargedOn, STUDY_YEARS * 12);
+
+// ---------- the registry transfer ----------
+
+/** A disability persons pensions (WAR / DUTY 1–10, ILLNESS 1–6) makes the veteran an entitled person. */
+export function transferable(d: { grade: number; cause: Cause } | null): { ok: true } | { ok: false; reason: 'NO_PENSIONED_DISABILITY' | 'NOT_TRANSFERABLE'; why: string } {
+  if (!d) return { ok: false, reason: 'NO_PENSIONED_DISABILITY', why: 'the case has no assessed disability' };
+  if (d.cause === 'ILLNESS' && d.grade > 6) return { ok: false, reason: 'NOT_TRANSFERABLE', why: `an ILLNESS disability of grade ${d.grade} carries no pension (grades 1–6 do)` };
+  return { ok: true };
+}
