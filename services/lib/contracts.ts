@@ -6,7 +6,7 @@
 import { AdjustmentApprovalOverdue, AdjustmentCompleted, AdjustmentDue } from '../../protos/gen/youfu/adjustment/v1/events';
 import { BenefitChanged, PersonChanged, PersonRegistered, PersonStatusChanged } from '../../protos/gen/youfu/persons/v1/events';
 import { SettlementReversed, SettlementSettled, StatementClosed } from '../../protos/gen/youfu/settlement/v1/events';
-import { CaseClosed, CaseLapsed, CaseReceived, CaseReinstated, CaseReported, DeadlineMissed, JobOffered, Onboarded, PlacementChosen, RegistryTransferRequested, SubsidyGranted } from '../../protos/gen/youfu/resettlement/v1/events';
+import { CaseClosed, CaseLapsed, CaseReceived, CaseReinstated, CaseReported, DeadlineMissed, JobOffered, Onboarded, PlacementChosen, RegistryTransferRequested, SubsidyGranted, SupportRecorded, WaitingAllowanceRecorded } from '../../protos/gen/youfu/resettlement/v1/events';
 import { IndexValuePublished, VersionPublished } from '../../protos/gen/youfu/standards/v1/events';
 import { eventType } from './kafka';
 
@@ -56,5 +56,7 @@ export const resettlementEvents = {
   onboarded: eventType('youfu.resettlement.v1.Onboarded', Onboarded),
   deadlineMissed: eventType('youfu.resettlement.v1.DeadlineMissed', DeadlineMissed),
   registryTransferRequested: eventType('youfu.resettlement.v1.RegistryTransferRequested', RegistryTransferRequested),
+  supportRecorded: eventType('youfu.resettlement.v1.SupportRecorded', SupportRecorded),
+  waitingAllowanceRecorded: eventType('youfu.resettlement.v1.WaitingAllowanceRecorded', WaitingAllowanceRecorded),
   caseClosed: eventType('youfu.resettlement.v1.CaseClosed', CaseClosed),
 } as const;

@@ -4,21 +4,23 @@
  * due date a deadline acts on comes from the workflow; whether it still applies, from the case.
  */
 import { EntitledPersonServiceService, Gender, type RegistrationDetails } from '../../protos/gen/youfu/persons/v1/persons';
-import { addDays, shanghaiMidnight, type CivilDate } from '../lib/civil';
+import { addDays, addMonths, firstDay, monthOf, shanghaiMidnight, type CivilDate } from '../lib/civil';
 import type { ServiceClient } from '../lib/clients';
 import { entitlementEnums } from '../lib/entitlement';
 import { AppError, isTransient } from '../lib/errors';
 import type { PiiVault } from '../lib/pii';
 import { resettlementEvents as ev } from '../lib/contracts';
 import type { Pool } from '../lib/db';
-import { toProtoDate } from '../lib/proto';
-import { OPEN, onboardingDue, placementDue, reportingWindow, type Deadline } from './domain/rules';
-import { enums, stepOf } from './handlers';
+import { money, toProtoDate, toProtoMonth } from '../lib/proto';
+import { settingAt } from '../lib/settings';
+import { nextAllowanceMonth, OPEN, onboardingDue, placementDue, reportingWindow, studyWindowEnds, type Deadline } from './domain/rules';
+import { enums, MINIMUM_WAGE_KEY, minimumWageValue, stepOf } from './handlers';
 import * as store from './store';
 import { stepEvent } from './store';
 
 export interface DueDeadline {
-  deadline: Deadline;
+  /** A deadline, or ALLOWANCE: a month of the waiting allowance to record once it ended. */
+  deadline: Deadline | 'ALLOWANCE';
   /** The last day the step may happen. */
   dueOn: CivilDate;
   /** When it counts as missed: 00:00 Asia/Shanghai of the next day (ISO instant). */
@@ -27,9 +29,10 @@ export interface DueDeadline {
 
 const after = (dueOn: CivilDate) => shanghaiMidnight(addDays(dueOn, 1)).toISOString();
 
-/** The deadlines a case waits on now (earliest first); none once it is closed or lapsed. */
+/** The deadlines a case waits on now (earliest first); none once it lapsed. */
 export function deadlinesOf(c: store.CaseRow): DueDeadline[] {
   const out: DueDeadline[] = [];
+  if (c.status === 'LAPSED') return out;
   if (c.status === 'RECEIVED' && !c.late_reason) out.push({ deadline: 'REPORTING', dueOn: c.report_by, at: reportingWindow(c.discharge_approved_on).lapsesAt.toISOString() });
   if (c.mode === 'ASSIGNED_WORK' && c.status === 'PLACEMENT_CHOSEN' && !c.missed.includes('PLACEMENT')) {
     const dueOn = placementDue(c.reported_on!);
@@ -38,6 +41,14 @@ export function deadlinesOf(c: store.CaseRow): DueDeadline[] {
   if (c.status === 'JOB_OFFERED' && !c.missed.includes('ONBOARDING')) {
     const dueOn = onboardingDue(c.job_offer!.referredOn);
     out.push({ deadline: 'ONBOARDING', dueOn, at: after(dueOn) });
+  }
+  if (c.college_student && c.reported_on && !c.missed.includes('STUDY_WINDOW') && !c.support.some((x) => x.kind === 'RESUMED_STUDY')) {
+    const dueOn = studyWindowEnds(c.discharged_on);
+    out.push({ deadline: 'STUDY_WINDOW', dueOn, at: after(dueOn) });
+  }
+  if (c.mode === 'ASSIGNED_WORK' && c.reported_on) {
+    const m = nextAllowanceMonth(c.reported_on, c.onboarded_on, new Set(c.allowances.map((a) => a.month)));
+    if (m) out.push({ deadline: 'ALLOWANCE', dueOn: addDays(firstDay(addMonths(m, 1)), -1), at: shanghaiMidnight(firstDay(addMonths(m, 1))).toISOString() });
   }
   return out.sort((a, b) => a.at.localeCompare(b.at));
 }
@@ -78,7 +89,33 @@ export function createResettlementActivities(d: { pool: Pool; transfer?: { pii: 
     async caseDeadlines(caseId: string): Promise<{ open: boolean; deadlines: DueDeadline[]; transfer: boolean }> {
       const c = await store.mustCase(d.pool, caseId);
       const transfer = c.registry_transfer?.status === 'REQUESTED';
-      return { open: OPEN.includes(c.status) || transfer, deadlines: deadlinesOf(c), transfer };
+      const deadlines = deadlinesOf(c);
+      return { open: OPEN.includes(c.status) || transfer || deadlines.length > 0, deadlines, transfer };
+    },
+
+    /**
+     * Records a month of the waiting allowance once it ended (the workflow's due date: its last
+     * day), at the minimum wage in force on the month's first day. Not acted when the month is not
+     * owed (any more) or no minimum wage is set yet (the workflow looks again later). Idempotent.
+     */
+    async recordAllowance(caseId: string, dueOn: CivilDate): Promise<{ acted: boolean }> {
+      const month = monthOf(dueOn);
+      const c = await store.mustCase(d.pool, caseId);
+      if (!deadlinesOf(c).some((x) => x.deadline === 'ALLOWANCE' && x.dueOn === dueOn)) return { acted: false };
+      const wage = await settingAt(d.pool, MINIMUM_WAGE_KEY, minimumWageValue, firstDay(month));
+      if (!wage) return { acted: false };
+      const at = shanghaiMidnight(addDays(dueOn, 1));
+      const r = await store.step(d.pool, caseId, {
+        name: 'RECORD_ALLOWANCE',
+        from: [c.status],
+        actor: store.SYSTEM,
+        at,
+        change: (x) => (deadlinesOf(x).some((y) => y.deadline === 'ALLOWANCE' && y.dueOn === dueOn) ? {} : null),
+        also: async (tx) => void (await store.insertAllowance(tx, caseId, month, wage.monthlyFen, at)),
+        event: (x) => stepEvent(ev.waitingAllowanceRecorded, () => ({ step: stepOf(x, store.SYSTEM), month: toProtoMonth(month), amount: money(wage.monthlyFen) })),
+        detail: { month, amountFen: String(wage.monthlyFen) },
+      });
+      return { acted: r.allowances.some((a) => a.month === month) };
     },
 
     /**

@@ -9,6 +9,7 @@ import {
   RankType,
   rankTypeFromJSON,
   reportingFromJSON,
+  supportKindFromJSON,
   VeteranResettlementServiceService,
   type Case,
 } from '../../protos/gen/youfu/resettlement/v1/resettlement';
@@ -25,8 +26,8 @@ import { bindService } from '../lib/grpc';
 import { nationalIdArg, parseNationalId } from '../lib/national-id';
 import { decodeCursor, encodeCursor, pageRequest } from '../lib/paging';
 import { maskAccount, maskNationalId, type PiiVault } from '../lib/pii';
-import { civilDate, enumMap, money, optionalEnum, requiredEnum, toProtoDate } from '../lib/proto';
-import { getProposal } from '../lib/proposals';
+import { civilDate, enumMap, money, optionalEnum, requiredEnum, toProtoDate, toProtoMonth } from '../lib/proto';
+import { getProposal, type Proposal } from '../lib/proposals';
 import { decideSetting, jsonBigint, proposeSetting, settingAt, SETTING_KIND } from '../lib/settings';
 import { checkedFen } from '../lib/money';
 import {
@@ -44,6 +45,8 @@ import {
   serviceMonths,
   STATUSES,
   STEP_FROM,
+  studyWindowEnds,
+  SUPPORT_KINDS,
   transferable,
   type Conditions,
 } from './domain/rules';
@@ -53,6 +56,9 @@ import { stepEvent } from './store';
 /** The setting of the economic subsidy's per-year base (our default formula, domain.md §4). */
 export const SUBSIDY_BASE_KEY = 'resettlement.subsidyBase';
 export const subsidyBaseValue = z.object({ perYearFen: jsonBigint });
+/** The setting of the local monthly minimum wage (the waiting allowance of assigned-work cases). */
+export const MINIMUM_WAGE_KEY = 'resettlement.minimumWage';
+export const minimumWageValue = z.object({ monthlyFen: jsonBigint });
 
 export const enums = {
   status: enumMap(STATUSES, caseStatusFromJSON, 'CASE_STATUS_'),
@@ -61,6 +67,7 @@ export const enums = {
   honour: enumMap(HONOURS, honourFromJSON, 'HONOUR_'),
   reporting: enumMap(REPORTINGS, reportingFromJSON, 'REPORTING_'),
   deadline: enumMap(DEADLINES, deadlineFromJSON, 'DEADLINE_'),
+  support: enumMap(SUPPORT_KINDS, supportKindFromJSON, 'SUPPORT_KIND_'),
 };
 
 export interface HandlerDeps {
@@ -185,6 +192,16 @@ export function resettlementBinding(d: HandlerDeps) {
       version: c.version,
       closingNote: c.closing_note ?? '',
       serviceMonths: serviceMonths(c.enlisted_on, c.discharged_on),
+      support: c.support.map((x) => ({
+        recordId: x.id,
+        kind: enums.support.toNumber(x.kind),
+        startedOn: toProtoDate(x.startedOn),
+        provider: x.provider,
+        amount: money(BigInt(x.amountFen)),
+        note: x.note,
+        recordedBy: x.recordedBy,
+      })),
+      allowances: c.allowances.map((a) => ({ month: toProtoMonth(a.month), amount: money(BigInt(a.amountFen)) })),
       ...(c.registry_transfer
         ? {
             registryTransfer: {
@@ -201,6 +218,14 @@ export function resettlementBinding(d: HandlerDeps) {
         ? { reinstatement: { reason: c.reinstatement.reason, proposedBy: c.reinstatement.proposedBy, decidedBy: c.reinstatement.decidedBy ?? '', status: c.reinstatement.status, note: c.reinstatement.note } }
         : {}),
     };
+  }
+
+  const proposalView = (p: Proposal) => ({ proposalId: p.id, key: p.subject, status: p.status, proposedBy: p.proposedBy, decidedBy: p.decidedBy ?? '' });
+
+  /** A setting's value proposed from a date (services/lib/settings.ts: an approver decides with DecideSetting). */
+  async function proposeValue<S extends z.ZodType>(key: string, schema: S, value: z.input<S>, v: { effectiveFrom: string; note: string }, caller: Caller) {
+    const p = await withTx(pool, (tx) => proposeSetting(tx, { key, schema, value, effectiveFrom: v.effectiveFrom, caller, note: v.note, at: clock.now() }));
+    return { proposal: proposalView(p) };
   }
 
   /** Runs one step for the caller and answers the case after it. */
@@ -222,6 +247,8 @@ export function resettlementBinding(d: HandlerDeps) {
       recordOnboarding: policies.propose,
       closeCase: policies.propose,
       transferToRegistry: policies.propose,
+      recordSupport: policies.propose,
+      proposeMinimumWage: policies.propose,
       proposeReinstatement: policies.propose,
       decideReinstatement: policies.decide,
       proposeSubsidyBase: policies.propose,
@@ -492,12 +519,46 @@ export function resettlementBinding(d: HandlerDeps) {
         });
       },
 
+      async recordSupport(req, ctx) {
+        const v = parseInput(
+          z
+            .object({ caseId, kind: requiredEnum(enums.support), startedOn: civilDate, provider: text(200), amount: z.object({ fen: z.bigint().min(0n) }).optional(), note: z.string().trim().max(2000) })
+            .superRefine((x, c) => {
+              const fen = x.amount?.fen ?? 0n;
+              if (x.kind === 'LOAN_INTEREST_SUBSIDY' && fen <= 0n) c.addIssue({ code: 'custom', path: ['amount'], message: 'the interest subsidy granted: required, positive' });
+              if (x.kind !== 'LOAN_INTEREST_SUBSIDY' && fen !== 0n) c.addIssue({ code: 'custom', path: ['amount'], message: 'only a loan interest subsidy has an amount' });
+            }),
+          req,
+        );
+        if (v.startedOn > clock.today()) throw invalidArgument('startedOn', 'in the future');
+        const actor = actorOf(ctx.caller);
+        const record: store.SupportValue = { id: randomUUID(), kind: v.kind, startedOn: v.startedOn, provider: v.provider, amountFen: String(checkedFen(v.amount?.fen ?? 0n, 'amount')), note: v.note, recordedBy: actor.subject };
+        return run(v.caseId, ctx.caller, {
+          name: `RECORD_${v.kind}`,
+          from: STEP_FROM.support,
+          change: (c) => {
+            if (v.startedOn < c.discharged_on) throw invalidArgument('startedOn', `before the discharge (${c.discharged_on})`);
+            if (v.kind === 'RESUMED_STUDY') {
+              if (!c.college_student) throw failedPrecondition('NOT_A_COLLEGE_STUDENT', 'resumed study is for veterans who enlisted as college students');
+              const last = studyWindowEnds(c.discharged_on);
+              if (v.startedOn > last) throw failedPrecondition('STUDY_WINDOW_CLOSED', `study may resume until ${last}, 2 years after the discharge`);
+            }
+            return {};
+          },
+          also: (tx) => store.insertSupport(tx, v.caseId, record, clock.now()),
+          event: (c) => stepEvent(ev.supportRecorded, () => ({ step: stepOf(c, actor), kind: enums.support.toNumber(v.kind), startedOn: toProtoDate(v.startedOn), amount: money(BigInt(record.amountFen)) })),
+          detail: { kind: v.kind, provider: v.provider },
+        });
+      },
+
+      async proposeMinimumWage(req, ctx) {
+        const v = parseInput(z.object({ effectiveFrom: civilDate, monthly: z.object({ fen: z.bigint().min(1n, 'positive') }, { error: 'required' }), note: text(2000) }), req);
+        return proposeValue(MINIMUM_WAGE_KEY, minimumWageValue, { monthlyFen: checkedFen(v.monthly.fen, 'monthly') }, v, ctx.caller);
+      },
+
       async proposeSubsidyBase(req, ctx) {
         const v = parseInput(z.object({ effectiveFrom: civilDate, perYearBase: z.object({ fen: z.bigint().min(1n, 'positive') }, { error: 'required' }), note: text(2000) }), req);
-        const p = await withTx(pool, (tx) =>
-          proposeSetting(tx, { key: SUBSIDY_BASE_KEY, schema: subsidyBaseValue, value: { perYearFen: checkedFen(v.perYearBase.fen, 'perYearBase') }, effectiveFrom: v.effectiveFrom, caller: ctx.caller, note: v.note, at: clock.now() }),
-        );
-        return { proposal: { proposalId: p.id, key: p.subject, status: p.status, proposedBy: p.proposedBy, decidedBy: p.decidedBy ?? '' } };
+        return proposeValue(SUBSIDY_BASE_KEY, subsidyBaseValue, { perYearFen: checkedFen(v.perYearBase.fen, 'perYearBase') }, v, ctx.caller);
       },
 
       async decideSetting(req, ctx) {
@@ -507,7 +568,7 @@ export function resettlementBinding(d: HandlerDeps) {
           if (!found || found.kind !== SETTING_KIND) throw notFound(`proposal ${v.proposalId}`, 'PROPOSAL_NOT_FOUND');
           return (await decideSetting(tx, v.proposalId, { decision: v.approve ? 'APPROVED' : 'REJECTED', caller: ctx.caller, ...(v.note ? { note: v.note } : {}), at: clock.now() })).proposal;
         });
-        return { proposal: { proposalId: p.id, key: p.subject, status: p.status, proposedBy: p.proposedBy, decidedBy: p.decidedBy ?? '' } };
+        return { proposal: proposalView(p) };
       },
     },
   });

@@ -1,11 +1,11 @@
 /** The resettlement service's SQL: cases, their steps (audit), and their events (outbox), one transaction per step. */
-import type { CivilDate } from '../lib/civil';
+import type { CivilDate, YearMonth } from '../lib/civil';
 import { toJson, withTx, type Pool, type Queryable, type Tx } from '../lib/db';
 import { alreadyExists, failedPrecondition, notFound } from '../lib/errors';
 import { resettlementEvents } from '../lib/contracts';
 import type { EventType } from '../lib/kafka';
 import { enqueue } from '../lib/outbox';
-import type { Cause, Deadline, Honour, Mode, RankType, Reporting, Status } from './domain/rules';
+import type { Cause, Deadline, Honour, Mode, RankType, Reporting, Status, SupportKind } from './domain/rules';
 
 export interface DisabilityValue {
   grade: number;
@@ -51,6 +51,21 @@ export interface RegistryTransferValue {
   message: string;
 }
 
+export interface SupportValue {
+  id: string;
+  kind: SupportKind;
+  startedOn: CivilDate;
+  provider: string;
+  amountFen: string;
+  note: string;
+  recordedBy: string;
+}
+
+export interface AllowanceValue {
+  month: YearMonth;
+  amountFen: string;
+}
+
 export interface CaseRow {
   id: string;
   id_hash: string;
@@ -90,13 +105,16 @@ export interface CaseRow {
   closing_note: string | null;
   reinstatement: ReinstatementValue | null;
   registry_transfer: RegistryTransferValue | null;
+  /** Read with the case (support_records, waiting_allowances). */
+  support: SupportValue[];
+  allowances: AllowanceValue[];
   received_by: string;
   received_at: Date;
   updated_at: Date;
   version: bigint;
 }
 
-export type NewCase = Omit<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note' | 'reinstatement' | 'registry_transfer' | 'updated_at' | 'version'>;
+export type NewCase = Omit<CaseRow, 'status' | 'reported_on' | 'reporting' | 'late_reason' | 'mode' | 'subsidy' | 'job_offer' | 'onboarded_on' | 'missed' | 'closing_note' | 'reinstatement' | 'registry_transfer' | 'support' | 'allowances' | 'updated_at' | 'version'>;
 
 /** Who took a step: a staff subject (with the service acting for them, if any) or `system` for a deadline. */
 export interface Actor {
@@ -120,8 +138,16 @@ const CASE_COLUMNS = `id, id_hash, id_enc, id_masked, name_enc, gender, birth_da
   discharge_approved_on, honours, disability, martyr_child, district, residence, college_student, payee_bank, payee_account_enc, payee_account_masked,
   payee_name_enc, phone_enc, report_on_time_by, report_by, received_by, received_at`;
 
+/** A case with its support records and allowance lines (oldest first). */
+const SELECT_CASE = `SELECT c.*,
+    coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'kind', s.kind, 'startedOn', s.started_on, 'provider', s.provider, 'amountFen', s.amount_fen::text,
+                                                  'note', s.note, 'recordedBy', s.recorded_by) ORDER BY s.seq)
+                FROM support_records s WHERE s.case_id = c.id), '[]') AS support,
+    coalesce((SELECT jsonb_agg(jsonb_build_object('month', a.month, 'amountFen', a.amount_fen::text) ORDER BY a.month) FROM waiting_allowances a WHERE a.case_id = c.id), '[]') AS allowances
+  FROM cases c`;
+
 export async function getCase(q: Queryable, id: string, forUpdate = false): Promise<CaseRow | undefined> {
-  return (await q.query<CaseRow>(`SELECT * FROM cases WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id])).rows[0];
+  return (await q.query<CaseRow>(`${SELECT_CASE} WHERE c.id = $1${forUpdate ? ' FOR UPDATE OF c' : ''}`, [id])).rows[0];
 }
 
 export async function mustCase(q: Queryable, id: string, forUpdate = false): Promise<CaseRow> {
@@ -157,8 +183,8 @@ export async function insertCase(pool: Pool, c: NewCase, actor: Actor, event: St
         return k === 'disability' && v ? toJson(v) : v;
       }),
     );
-    const row = r.rows[0];
-    if (!row) throw alreadyExists('an open case of this ID number', 'OPEN_CASE_EXISTS');
+    if (!r.rows[0]) throw alreadyExists('an open case of this ID number', 'OPEN_CASE_EXISTS');
+    const row = (await getCase(tx, r.rows[0].id))!;
     await recordStep(tx, row, 'RECEIVE', null, actor, c.received_at, {}, event);
     return row;
   });
@@ -176,6 +202,8 @@ export interface Step {
   at: Date;
   /** Further checks on the locked case (throw an AppError); then the change, or `null` for nothing to do (an idempotent repeat). */
   change: (c: CaseRow) => CasePatch | null;
+  /** Rows the step writes beside the case (a support record, an allowance line), in its transaction. */
+  also?: (tx: Tx, c: CaseRow) => Promise<void>;
   event?: StepEvent | ((c: CaseRow) => StepEvent | undefined);
   detail?: object;
 }
@@ -195,11 +223,13 @@ export async function step(pool: Pool, caseId: string, s: Step): Promise<CaseRow
     if (!patch) return c;
     const keys = Object.keys(patch) as (keyof CasePatch)[];
     const json = new Set(['subsidy', 'job_offer', 'reinstatement', 'registry_transfer']);
-    const r = await tx.query<CaseRow>(
-      `UPDATE cases SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')}, version = version + 1, updated_at = $${keys.length + 2} WHERE id = $1 RETURNING *`,
-      [caseId, ...keys.map((k) => (json.has(k) && patch[k] ? toJson(patch[k]) : patch[k])), s.at],
-    );
-    const after = r.rows[0]!;
+    await tx.query(`UPDATE cases SET ${[...keys.map((k, i) => `${k} = $${i + 2}`), 'version = version + 1', `updated_at = $${keys.length + 2}`].join(', ')} WHERE id = $1`, [
+      caseId,
+      ...keys.map((k) => (json.has(k) && patch[k] ? toJson(patch[k]) : patch[k])),
+      s.at,
+    ]);
+    if (s.also) await s.also(tx, c);
+    const after = (await getCase(tx, caseId))!;
     await recordStep(tx, after, s.name, c.status, s.actor, s.at, s.detail ?? {}, typeof s.event === 'function' ? s.event(after) : s.event);
     return after;
   });
@@ -208,6 +238,26 @@ export async function step(pool: Pool, caseId: string, s: Step): Promise<CaseRow
 /** Another open case of the same ID number (a reinstatement would make two). */
 export async function otherOpenCase(q: Queryable, c: CaseRow): Promise<boolean> {
   const r = await q.query("SELECT 1 FROM cases WHERE id_hash = $1 AND id <> $2 AND status NOT IN ('CLOSED', 'LAPSED')", [c.id_hash, c.id]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+export async function insertSupport(tx: Tx, caseId: string, r: SupportValue, at: Date): Promise<void> {
+  await tx.query('INSERT INTO support_records (id, case_id, kind, started_on, provider, amount_fen, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+    r.id,
+    caseId,
+    r.kind,
+    r.startedOn,
+    r.provider,
+    r.amountFen,
+    r.note,
+    r.recordedBy,
+    at,
+  ]);
+}
+
+/** Records a month of the waiting allowance once (a repeat writes nothing). */
+export async function insertAllowance(tx: Tx, caseId: string, month: YearMonth, amountFen: bigint, at: Date): Promise<boolean> {
+  const r = await tx.query('INSERT INTO waiting_allowances (case_id, month, amount_fen, recorded_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [caseId, month, amountFen, at]);
   return (r.rowCount ?? 0) > 0;
 }
 
@@ -223,7 +273,7 @@ export interface CaseFilter {
 
 export async function listCases(q: Queryable, f: CaseFilter): Promise<CaseRow[]> {
   const r = await q.query<CaseRow>(
-    `SELECT * FROM cases
+    `${SELECT_CASE}
       WHERE ($1::text IS NULL OR status = $1) AND ($2 = '' OR district = $2) AND ($3::text IS NULL OR mode = $3) AND (NOT $4 OR cardinality(missed) > 0)
         AND ($5::timestamptz IS NULL OR (received_at, id) < ($5, $6::uuid))
       ORDER BY received_at DESC, id DESC LIMIT $7`,

@@ -15,11 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RankType } from '../../protos/gen/youfu/resettlement/v1/resettlement';
 import { toProtoDate } from '../../services/lib/proto';
-import { addDays, shanghaiDate, type CivilDate } from '../../services/lib/civil';
-import { createPool, DEV_PG_PASSWORD, migrateService, serviceUrl, type Pool } from '../../services/lib/db';
+import { addDays, addMonths, shanghaiDate, type CivilDate } from '../../services/lib/civil';
+import { createPool, DEV_PG_PASSWORD, migrateService, serviceUrl, withTx, type Pool } from '../../services/lib/db';
+import { decideSetting, proposeSetting } from '../../services/lib/settings';
 import { createResettlementActivities } from '../../services/resettlement/activities';
 import { reportingWindow } from '../../services/resettlement/domain/rules';
-import { stepOf } from '../../services/resettlement/handlers';
+import { MINIMUM_WAGE_KEY, minimumWageValue, stepOf } from '../../services/resettlement/handlers';
 import { resettlementModule } from '../../services/resettlement/index';
 import * as store from '../../services/resettlement/store';
 import { stepEvent } from '../../services/resettlement/store';
@@ -160,6 +161,53 @@ describe('resettlement deadlines (time-skipping server, real database)', () => {
     expect([after.status, after.missed]).toEqual(['PLACEMENT_CHOSEN', ['PLACEMENT']]);
     expect((await eventsOf(c.id)).filter((t) => t === 'DeadlineMissed')).toHaveLength(1);
     await h.terminate('test over');
+  });
+
+  it('the waiting allowance: a line per month waited, at the minimum wage, from the month of reporting to the month before onboarding', async () => {
+    const reported = await today();
+    const month0 = reported.slice(0, 7);
+    // The minimum wage from the start of the month of reporting: a clerk proposes, an approver decides.
+    await withTx(pool, async (tx) => {
+      const p = await proposeSetting(tx, { key: MINIMUM_WAGE_KEY, schema: minimumWageValue, value: { monthlyFen: 230_000n }, effectiveFrom: `${month0}-01`, caller: { subject: 'officer-zhao', role: 'clerk' }, note: 'notice' });
+      await decideSetting(tx, p.id, { decision: 'APPROVED', caller: { subject: 'chief-sun', role: 'approver' } });
+    });
+    const c = await newCase(addDays(reported, -5));
+    await move(c.id, 'RECORD_REPORT', { status: 'REPORTED', reported_on: reported, reporting: 'ON_TIME' }, ['RECEIVED']);
+    await move(c.id, 'CHOOSE_PLACEMENT', { status: 'PLACEMENT_CHOSEN', mode: 'ASSIGNED_WORK' }, ['REPORTED']);
+    const h = await start(c.id);
+    await env.sleep('70 days'); // two months have ended, perhaps a third
+    const lines = await eventually(async () => {
+      const a = (await store.mustCase(pool, c.id)).allowances;
+      return a.length >= 2 ? a : undefined;
+    }, 20_000, 'two months of allowance');
+    expect(lines.slice(0, 2)).toEqual([
+      { month: month0, amountFen: '230000' },
+      { month: addMonths(month0, 1), amountFen: '230000' },
+    ]);
+    // Onboarded in the month after the last line: nothing more is owed, however long it runs.
+    const onboarded = `${addMonths(lines.at(-1)!.month, 1)}-10`;
+    await move(c.id, 'RECORD_JOB_OFFER', { status: 'JOB_OFFERED', job_offer: { employer: 'x', letterNumber: '2', referredOn: onboarded } }, ['PLACEMENT_CHOSEN']);
+    await move(c.id, 'RECORD_ONBOARDING', { status: 'ONBOARDED', onboarded_on: onboarded }, ['JOB_OFFERED']);
+    await h.signal('changed');
+    await env.sleep('90 days');
+    const after = await store.mustCase(pool, c.id);
+    expect(after.allowances.map((a) => a.month)).toEqual(lines.map((a) => a.month));
+    expect(after.allowances.every((a) => a.month < onboarded.slice(0, 7))).toBe(true);
+    expect((await eventsOf(c.id)).filter((t) => t === 'WaitingAllowanceRecorded')).toHaveLength(lines.length);
+    await h.terminate('test over');
+  });
+
+  it('a college-student veteran’s 2-year window to resume study is flagged when it closes unused', async () => {
+    const c = await newCase(await today());
+    await pool.query('UPDATE cases SET college_student = true WHERE id = $1', [c.id]);
+    await move(c.id, 'RECORD_REPORT', { status: 'REPORTED', reported_on: await today(), reporting: 'ON_TIME' }, ['RECEIVED']);
+    await move(c.id, 'CLOSE', { status: 'CLOSED', closing_note: 'self-employed' }, ['REPORTED']);
+    const h = await start(c.id);
+    await env.sleep('720 days');
+    expect((await store.mustCase(pool, c.id)).missed).toEqual([]);
+    await env.sleep('20 days');
+    await eventually(async () => ((await store.mustCase(pool, c.id)).missed.includes('STUDY_WINDOW') ? true : undefined), 20_000, 'the study window flag');
+    await h.result(); // closed and waiting on nothing: the workflow ends
   });
 
   it('an employer that has not taken the person on 30 days after the referral is flagged', async () => {

@@ -8,7 +8,7 @@ import { status } from '@grpc/grpc-js';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisabilityCause, Residence } from '../../protos/gen/youfu/common/v1/entitlement';
-import { CaseStatus, Honour, PlacementMode, RankType, Reporting, VeteranResettlementServiceService, type ReceiveCaseRequest } from '../../protos/gen/youfu/resettlement/v1/resettlement';
+import { CaseStatus, Honour, PlacementMode, RankType, Reporting, SupportKind, VeteranResettlementServiceService, type ReceiveCaseRequest } from '../../protos/gen/youfu/resettlement/v1/resettlement';
 import { addDays } from '../../services/lib/civil';
 import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
 import { createKafka } from '../../services/lib/kafka';
@@ -180,6 +180,29 @@ describe('resettlement cases (real stack)', () => {
     const late = await client.recordReport({ caseId: id, reportedOn: pbDate(TODAY), lateReason: '' }, clerk);
     expect(late.case).toMatchObject({ status: CaseStatus.CASE_STATUS_REPORTED, reporting: Reporting.REPORTING_LATE_JUSTIFIED });
 
+  });
+
+  it('support records: training, a loan interest subsidy, and resumed study for college-student veterans only', async () => {
+    const { case: c } = await client.receiveCase(request({ collegeStudent: true }), clerk);
+    const id = c!.caseId;
+    expect((await failure(client.recordSupport({ caseId: id, kind: SupportKind.SUPPORT_KIND_TRAINING, startedOn: pbDate(TODAY), provider: '培训中心', note: '' }, clerk))).reason).toBe('ILLEGAL_TRANSITION'); // not reported yet
+    await client.recordReport({ caseId: id, reportedOn: pbDate(TODAY), lateReason: '' }, clerk);
+    await client.recordSupport({ caseId: id, kind: SupportKind.SUPPORT_KIND_TRAINING, startedOn: pbDate(TODAY), provider: '广州市退役军人职业技能培训中心', note: '电工' }, clerk);
+    expect((await failure(client.recordSupport({ caseId: id, kind: SupportKind.SUPPORT_KIND_LOAN_INTEREST_SUBSIDY, startedOn: pbDate(TODAY), provider: '银行', note: '' }, clerk))).fields).toContain('amount');
+    await client.recordSupport({ caseId: id, kind: SupportKind.SUPPORT_KIND_LOAN_INTEREST_SUBSIDY, startedOn: pbDate(TODAY), provider: '广州农商银行', amount: { fen: 120_000n }, note: '' }, clerk);
+    const study = await client.recordSupport({ caseId: id, kind: SupportKind.SUPPORT_KIND_RESUMED_STUDY, startedOn: pbDate(TODAY), provider: '华南理工大学', note: '' }, clerk);
+    expect(study.case!.support.map((x) => [x.kind, x.provider, x.amount?.fen])).toEqual([
+      [SupportKind.SUPPORT_KIND_TRAINING, '广州市退役军人职业技能培训中心', 0n],
+      [SupportKind.SUPPORT_KIND_LOAN_INTEREST_SUBSIDY, '广州农商银行', 120_000n],
+      [SupportKind.SUPPORT_KIND_RESUMED_STUDY, '华南理工大学', 0n],
+    ]);
+    await eventually(async () => (seen.filter((e) => e.key === id && e.type === 'youfu.resettlement.v1.SupportRecorded').length === 3 ? true : undefined), 30_000, 'SupportRecorded ×3');
+
+    const { case: other } = await client.receiveCase(request({ collegeStudent: false }), clerk);
+    await client.recordReport({ caseId: other!.caseId, reportedOn: pbDate(TODAY), lateReason: '' }, clerk);
+    const f = await failure(client.recordSupport({ caseId: other!.caseId, kind: SupportKind.SUPPORT_KIND_RESUMED_STUDY, startedOn: pbDate(TODAY), provider: '大学', note: '' }, clerk));
+    expect([f.code, f.reason]).toEqual([status.FAILED_PRECONDITION, 'NOT_A_COLLEGE_STUDENT']);
+    expect((await client.getCase({ caseId: other!.caseId }, clerk)).case!.support).toEqual([]);
   });
 
   it('lists and counts by status, district and mode', async () => {

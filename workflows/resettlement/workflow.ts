@@ -21,11 +21,13 @@ const ROUNDS = 200;
  * change, and when the deadline passed unmet has the service act on it with that due date — a
  * lapse at 00:00 Asia/Shanghai of day 61 after the discharge approval, or a flag (placement 6
  * months after reporting, onboarding 30 days after the referral). A registry transfer requested
- * is proposed to persons at once (the activity acts for the officer, exactly once per attempt). It
- * ends when the case closes or lapses.
+ * is proposed to persons at once (the activity acts for the officer, exactly once per attempt).
+ * Assigned-work cases get a line of the waiting allowance as each month waited ends; a
+ * college-student veteran's 2-year window to resume study is flagged when it closes unused. It ends
+ * once the case is closed (or lapsed) and waits on nothing more.
  */
 export async function resettlementCase(input: CaseInput): Promise<void> {
-  const { caseDeadlines, missDeadline, proposeRegistration } = proxyActivities<ReturnType<typeof createResettlementActivities>>({
+  const { caseDeadlines, missDeadline, proposeRegistration, recordAllowance } = proxyActivities<ReturnType<typeof createResettlementActivities>>({
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
@@ -41,10 +43,17 @@ export async function resettlementCase(input: CaseInput): Promise<void> {
       await proposeRegistration(input.caseId);
       continue;
     }
-    const next = s.deadlines[0];
-    const wait = next ? Math.max(0, Date.parse(next.at) - Date.now()) : REVIEW_MS;
-    const woken = await condition(() => changed, Math.min(wait, REVIEW_MS));
-    if (!woken && next && Date.now() >= Date.parse(next.at)) await missDeadline(input.caseId, next.deadline, next.dueOn);
+    // Act on everything due; then sleep until the next deadline, a change, or a while.
+    const now = Date.now();
+    let acted = false;
+    for (const d of s.deadlines.filter((x) => Date.parse(x.at) <= now)) {
+      const r = d.deadline === 'ALLOWANCE' ? await recordAllowance(input.caseId, d.dueOn) : await missDeadline(input.caseId, d.deadline, d.dueOn);
+      acted ||= r.acted;
+    }
+    if (acted) continue;
+    // (A due item not acted on — e.g. no minimum wage set for the month yet — is looked at again then.)
+    const next = s.deadlines.find((x) => Date.parse(x.at) > now);
+    await condition(() => changed, Math.min(next ? Date.parse(next.at) - now : REVIEW_MS, REVIEW_MS));
   }
   await continueAsNew<typeof resettlementCase>(input);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedModes, classifyReport, economicSubsidy, halfYears, mayClose, modeRules, reportingWindow, serviceMonths, transferable, type Conditions } from './rules';
+import { allowedModes, classifyReport, economicSubsidy, halfYears, mayClose, modeRules, reportingWindow, serviceMonths, transferable, nextAllowanceMonth, type Conditions } from './rules';
 
 const BASE = 1_500_000n; // 15,000 yuan a year
 
@@ -121,5 +121,15 @@ describe('registry transfer', () => {
     [null, false],
   ])('%j transferable: %s', (d, ok) => {
     expect(transferable(d).ok).toBe(ok);
+  });
+});
+
+describe('waiting allowance months', () => {
+  it('from the month of reporting to the month before onboarding', () => {
+    expect(nextAllowanceMonth('2026-03-15', null, new Set())).toBe('2026-03');
+    expect(nextAllowanceMonth('2026-03-15', null, new Set(['2026-03', '2026-04']))).toBe('2026-05');
+    expect(nextAllowanceMonth('2026-03-15', '2026-05-10', new Set(['2026-03']))).toBe('2026-04');
+    expect(nextAllowanceMonth('2026-03-15', '2026-05-10', new Set(['2026-03', '2026-04']))).toBeUndefined();
+    expect(nextAllowanceMonth('2026-03-15', '2026-03-28', new Set())).toBeUndefined(); // onboarded in the month of reporting
   });
 });

@@ -4,7 +4,7 @@
  * step may follow which. Our readings where the regulation leaves detail to the provinces are in
  * ../README.md ("Our readings").
  */
-import { addDays, daysBetween, parts, shanghaiMidnight, type CivilDate } from '../../lib/civil';
+import { addDays, addMonths, daysBetween, monthOf, parts, shanghaiMidnight, type CivilDate, type YearMonth } from '../../lib/civil';
 import { divRoundHalfUp } from '../../lib/money';
 
 export const STATUSES = ['RECEIVED', 'REPORTED', 'PLACEMENT_CHOSEN', 'SUBSIDY_GRANTED', 'JOB_OFFERED', 'ONBOARDED', 'CLOSED', 'LAPSED'] as const;
@@ -19,6 +19,8 @@ export const REPORTINGS = ['ON_TIME', 'LATE', 'LATE_JUSTIFIED'] as const;
 export type Reporting = (typeof REPORTINGS)[number];
 export const DEADLINES = ['REPORTING', 'PLACEMENT', 'ONBOARDING', 'STUDY_WINDOW'] as const;
 export type Deadline = (typeof DEADLINES)[number];
+export const SUPPORT_KINDS = ['TRAINING', 'LOAN_INTEREST_SUBSIDY', 'RESUMED_STUDY'] as const;
+export type SupportKind = (typeof SUPPORT_KINDS)[number];
 export type Cause = 'WAR' | 'DUTY' | 'ILLNESS';
 
 /** Cases not ended: at most one per ID number. */
@@ -182,6 +184,7 @@ export const STEP_FROM = {
   lapse: ['RECEIVED'],
   reinstate: ['LAPSED'],
   transfer: ['REPORTED', 'PLACEMENT_CHOSEN', 'SUBSIDY_GRANTED', 'JOB_OFFERED', 'ONBOARDED', 'CLOSED'],
+  support: ['REPORTED', 'PLACEMENT_CHOSEN', 'SUBSIDY_GRANTED', 'JOB_OFFERED', 'ONBOARDED', 'CLOSED'],
 } as const satisfies Record<string, readonly Status[]>;
 
 /** A case may close from here, by mode: a granted subsidy, an onboarded person, or a case handed to its paying body. */
@@ -198,7 +201,19 @@ export const STUDY_YEARS = 2;
 
 export const placementDue = (reportedOn: CivilDate) => plusMonths(reportedOn, PLACEMENT_MONTHS);
 export const onboardingDue = (referredOn: CivilDate) => addDays(referredOn, ONBOARDING_DAYS);
+/** The last day a college-student veteran may resume study: 2 years after the discharge. */
 export const studyWindowEnds = (dischargedOn: CivilDate) => plusMonths(dischargedOn, STUDY_YEARS * 12);
+
+/**
+ * The next month of the waiting allowance not yet recorded (assigned work): months run from the
+ * month of reporting to the month before onboarding (our reading); while the person still waits,
+ * a month is owed once it has ended. `recorded`: the months already recorded. Undefined: none owed.
+ */
+export function nextAllowanceMonth(reportedOn: CivilDate, onboardedOn: CivilDate | null, recorded: ReadonlySet<YearMonth>): YearMonth | undefined {
+  let m = monthOf(reportedOn);
+  while (recorded.has(m)) m = addMonths(m, 1);
+  return onboardedOn && m >= monthOf(onboardedOn) ? undefined : m;
+}
 
 // ---------- the registry transfer ----------
 
