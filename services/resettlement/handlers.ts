@@ -310,9 +310,14 @@ export function resettlementBinding(d: HandlerDeps) {
         // A proposed registration: its outcome as persons has it now.
         const t = c.registryTransfer;
         if (t?.status === 'PROPOSED' && t.changeId) {
-          const { change } = await d.persons.getChangeRequest({ changeId: t.changeId }, ctx);
-          if (change?.status === ChangeStatus.CHANGE_STATUS_APPROVED) t.status = 'APPROVED';
-          if (change?.status === ChangeStatus.CHANGE_STATUS_REJECTED) t.status = 'REJECTED';
+          try {
+            const { change } = await d.persons.getChangeRequest({ changeId: t.changeId }, ctx);
+            if (change?.status === ChangeStatus.CHANGE_STATUS_APPROVED) t.status = 'APPROVED';
+            if (change?.status === ChangeStatus.CHANGE_STATUS_REJECTED) t.status = 'REJECTED';
+          } catch (err) {
+            // Persons unreachable: the case still answers, with the transfer as last recorded.
+            ctx.log.warn({ err: String(err), caseId: id }, 'registry transfer outcome unavailable');
+          }
         }
         return { case: c };
       },

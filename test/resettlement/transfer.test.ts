@@ -6,7 +6,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisabilityCause, Residence } from '../../protos/gen/youfu/common/v1/entitlement';
-import { RankType, VeteranResettlementServiceService, type ReceiveCaseRequest } from '../../protos/gen/youfu/resettlement/v1/resettlement';
+import { PlacementMode, RankType, VeteranResettlementServiceService, type ReceiveCaseRequest } from '../../protos/gen/youfu/resettlement/v1/resettlement';
 import { createUnaryClient, type UnaryClient } from '../../services/lib/grpc';
 import { startService, type RunningService } from '../../services/lib/runtime';
 import { resettlementModule } from '../../services/resettlement/index';
@@ -109,6 +109,20 @@ describe('registry transfer (real stack)', () => {
       ['1', 'REJECTED'],
       ['2', 'PROPOSED'],
     ]);
+  });
+
+  it('a veteran already registered is recorded as DUPLICATE_PERSON', async () => {
+    const nationalId = gen({ birthDate: '2001-07-08', gender: 'MALE' }).id;
+    const supported = { nationalId, disability: { grade: 3, cause: DisabilityCause.DISABILITY_CAUSE_WAR, assessedOn: pbDate('2025-11-20'), mentalDisorder: false } };
+    const first = await reported(supported);
+    await client.transferToRegistry({ caseId: first }, clerk);
+    await stack.client.approveChange({ changeId: (await transfer(first)).changeId, note: 'ok' }, approver);
+    await client.choosePlacement({ caseId: first, mode: PlacementMode.PLACEMENT_MODE_SUPPORT }, clerk);
+    await client.closeCase({ caseId: first, note: 'handed to the care home' }, clerk);
+    const second = await reported(supported); // the same person again, a new case
+    await client.transferToRegistry({ caseId: second }, clerk);
+    expect(await transfer(second)).toMatchObject({ status: 'DUPLICATE_PERSON', changeId: '' });
+    expect(await changesOf(second)).toEqual([]);
   });
 
   it('refuses what cannot be transferred, and writes nothing', async () => {
