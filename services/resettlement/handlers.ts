@@ -263,6 +263,7 @@ export function resettlementBinding(d: HandlerDeps) {
         const parsed = parseNationalId(nationalId, today);
         if (v.rankType === 'OFFICER') throw failedPrecondition('OFFICER_NOT_SUPPORTED', 'officers (军官) follow other regulations: not handled here');
         if (v.dischargedOn > today) throw invalidArgument('dischargedOn', 'in the future');
+        if (v.dischargeApprovedOn > today) throw invalidArgument('dischargeApprovedOn', 'in the future');
         const w = reportingWindow(v.dischargeApprovedOn);
         const actor = actorOf(ctx.caller);
         const now = clock.now();

@@ -7,6 +7,7 @@ import { resettlementEvents } from '../lib/contracts';
 import type { ConsumerSpec } from '../lib/consumer';
 import { piiEnv, PiiVault } from '../lib/pii';
 import type { ServiceModule } from '../lib/runtime';
+import { fromTemporalError } from '../lib/temporal-errors';
 import { createResettlementActivities } from './activities';
 import { resettlementBinding } from './handlers';
 
@@ -35,14 +36,19 @@ export function caseWorkflowConsumer(temporal: Parameters<ServiceModule['build']
     name: 'resettlement.case-workflows',
     topics: [resettlementEvents.topic],
     async handle(_tx, event) {
-      const client = await temporal();
-      await client.workflow.signalWithStart('resettlementCase', {
-        workflowId: caseWorkflowId(event.key),
-        taskQueue,
-        args: [{ caseId: event.key }],
-        signal: 'changed',
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      });
+      try {
+        const client = await temporal();
+        await client.workflow.signalWithStart('resettlementCase', {
+          workflowId: caseWorkflowId(event.key),
+          taskQueue,
+          args: [{ caseId: event.key }],
+          signal: 'changed',
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        });
+      } catch (err) {
+        // Temporal unreachable is UNAVAILABLE: retried without limit, never dead-lettered.
+        throw fromTemporalError(err) ?? err;
+      }
     },
   };
 }
