@@ -13,7 +13,7 @@ import { resettlementEvents as ev } from '../lib/contracts';
 import type { Pool } from '../lib/db';
 import { money, toProtoDate, toProtoMonth } from '../lib/proto';
 import { settingAt } from '../lib/settings';
-import { nextAllowanceMonth, OPEN, onboardingDue, placementDue, reportingWindow, studyWindowEnds, type Deadline } from './domain/rules';
+import { nextAllowanceMonth, OPEN, onboardingDue, placementDue, STATUSES, studyWindowEnds, type Deadline } from './domain/rules';
 import { enums, MINIMUM_WAGE_KEY, minimumWageValue, stepOf } from './handlers';
 import * as store from './store';
 import { stepEvent } from './store';
@@ -27,13 +27,17 @@ export interface DueDeadline {
   at: string;
 }
 
+/** Every deadline counts as missed at 00:00 Asia/Shanghai of the day after its due date (for reporting: day 61, `reportingWindow`'s lapse). */
 const after = (dueOn: CivilDate) => shanghaiMidnight(addDays(dueOn, 1)).toISOString();
+
+/** Whether the case (as it is now) still waits on this deadline with this due date. */
+const waitsOn = (c: store.CaseRow, deadline: DueDeadline['deadline'], dueOn: CivilDate) => deadlinesOf(c).some((x) => x.deadline === deadline && x.dueOn === dueOn);
 
 /** The deadlines a case waits on now (earliest first); none once it lapsed. */
 export function deadlinesOf(c: store.CaseRow): DueDeadline[] {
   const out: DueDeadline[] = [];
   if (c.status === 'LAPSED') return out;
-  if (c.status === 'RECEIVED' && !c.late_reason) out.push({ deadline: 'REPORTING', dueOn: c.report_by, at: reportingWindow(c.discharge_approved_on).lapsesAt.toISOString() });
+  if (c.status === 'RECEIVED' && !c.late_reason) out.push({ deadline: 'REPORTING', dueOn: c.report_by, at: after(c.report_by) });
   if (c.mode === 'ASSIGNED_WORK' && c.status === 'PLACEMENT_CHOSEN' && !c.missed.includes('PLACEMENT')) {
     const dueOn = placementDue(c.reported_on!);
     out.push({ deadline: 'PLACEMENT', dueOn, at: after(dueOn) });
@@ -48,7 +52,10 @@ export function deadlinesOf(c: store.CaseRow): DueDeadline[] {
   }
   if (c.mode === 'ASSIGNED_WORK' && c.reported_on) {
     const m = nextAllowanceMonth(c.reported_on, c.onboarded_on, new Set(c.allowances.map((a) => a.month)));
-    if (m) out.push({ deadline: 'ALLOWANCE', dueOn: addDays(firstDay(addMonths(m, 1)), -1), at: shanghaiMidnight(firstDay(addMonths(m, 1))).toISOString() });
+    if (m) {
+      const dueOn = addDays(firstDay(addMonths(m, 1)), -1);
+      out.push({ deadline: 'ALLOWANCE', dueOn, at: after(dueOn) });
+    }
   }
   return out.sort((a, b) => a.at.localeCompare(b.at));
 }
@@ -100,17 +107,15 @@ export function createResettlementActivities(d: { pool: Pool; transfer?: { pii: 
      */
     async recordAllowance(caseId: string, dueOn: CivilDate): Promise<{ acted: boolean }> {
       const month = monthOf(dueOn);
-      const c = await store.mustCase(d.pool, caseId);
-      if (!deadlinesOf(c).some((x) => x.deadline === 'ALLOWANCE' && x.dueOn === dueOn)) return { acted: false };
       const wage = await settingAt(d.pool, MINIMUM_WAGE_KEY, minimumWageValue, firstDay(month));
       if (!wage) return { acted: false };
-      const at = shanghaiMidnight(addDays(dueOn, 1));
+      const at = new Date(after(dueOn));
       const r = await store.step(d.pool, caseId, {
         name: 'RECORD_ALLOWANCE',
-        from: [c.status],
+        from: STATUSES,
         actor: store.SYSTEM,
         at,
-        change: (x) => (deadlinesOf(x).some((y) => y.deadline === 'ALLOWANCE' && y.dueOn === dueOn) ? {} : null),
+        change: (x) => (waitsOn(x, 'ALLOWANCE', dueOn) ? {} : null),
         also: async (tx) => void (await store.insertAllowance(tx, caseId, month, wage.monthlyFen, at)),
         event: (x) => stepEvent(ev.waitingAllowanceRecorded, () => ({ step: stepOf(x, store.SYSTEM), month: toProtoMonth(month), amount: money(wage.monthlyFen) })),
         detail: { month, amountFen: String(wage.monthlyFen) },
@@ -140,7 +145,7 @@ export function createResettlementActivities(d: { pool: Pool; transfer?: { pii: 
       }
       const r = await store.step(d.pool, caseId, {
         name: `REGISTRY_${outcome.status}`,
-        from: [c.status],
+        from: STATUSES,
         actor: { subject: t.requestedBy, role: 'clerk', via: 'resettlement' },
         at: new Date(),
         change: (x) => (x.registry_transfer?.status === 'REQUESTED' && x.registry_transfer.attempt === t.attempt ? { registry_transfer: { ...x.registry_transfer, ...outcome } } : null),
@@ -155,33 +160,20 @@ export function createResettlementActivities(d: { pool: Pool; transfer?: { pii: 
      * when the case has moved on meanwhile. Idempotent.
      */
     async missDeadline(caseId: string, deadline: Deadline, dueOn: CivilDate): Promise<{ acted: boolean }> {
-      const c = await store.mustCase(d.pool, caseId);
-      const due = deadlinesOf(c).find((x) => x.deadline === deadline && x.dueOn === dueOn);
-      if (!due) return { acted: false };
-      const at = new Date(due.at);
-      const still = (x: store.CaseRow) => deadlinesOf(x).some((y) => y.deadline === deadline && y.dueOn === dueOn);
-      if (deadline === 'REPORTING') {
-        const r = await store.step(d.pool, caseId, {
-          name: 'LAPSE',
-          from: ['RECEIVED'],
-          actor: store.SYSTEM,
-          at,
-          change: (x) => (still(x) ? { status: 'LAPSED' } : null),
-          event: (x) => stepEvent(ev.caseLapsed, () => ({ step: stepOf(x, store.SYSTEM), reportBy: toProtoDate(x.report_by) })),
-          detail: { dueOn },
-        });
-        return { acted: r.status === 'LAPSED' };
-      }
+      const lapse = deadline === 'REPORTING';
       const r = await store.step(d.pool, caseId, {
-        name: `MISSED_${deadline}`,
-        from: [c.status],
+        name: lapse ? 'LAPSE' : `MISSED_${deadline}`,
+        from: STATUSES,
         actor: store.SYSTEM,
-        at,
-        change: (x) => (still(x) ? { missed: [...x.missed, deadline] } : null),
-        event: (x) => stepEvent(ev.deadlineMissed, () => ({ step: stepOf(x, store.SYSTEM), deadline: enums.deadline.toNumber(deadline), dueOn: toProtoDate(dueOn) })),
+        at: new Date(after(dueOn)),
+        change: (x) => (!waitsOn(x, deadline, dueOn) ? null : lapse ? { status: 'LAPSED' } : { missed: [...x.missed, deadline] }),
+        event: (x) =>
+          lapse
+            ? stepEvent(ev.caseLapsed, () => ({ step: stepOf(x, store.SYSTEM), reportBy: toProtoDate(x.report_by) }))
+            : stepEvent(ev.deadlineMissed, () => ({ step: stepOf(x, store.SYSTEM), deadline: enums.deadline.toNumber(deadline), dueOn: toProtoDate(dueOn) })),
         detail: { dueOn },
       });
-      return { acted: r.missed.includes(deadline) };
+      return { acted: lapse ? r.status === 'LAPSED' : r.missed.includes(deadline) };
     },
   };
 }
