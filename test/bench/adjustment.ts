@@ -10,7 +10,7 @@
  * amounts, in the same run.
  */
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { Phase } from '../../protos/gen/youfu/adjustment/v1/adjustment';
@@ -34,6 +34,45 @@ const peakOf = (pattern: RegExp) => {
   const pid = execSync(`pgrep -o -f '${pattern.source}'`).toString().trim();
   const m = pid ? /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8')) : null;
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
+};
+
+/** CPU seconds (user + system) used so far by the processes matching a pattern (all PostgreSQL backends, say). */
+const cpuOf = (pattern: RegExp) => {
+  const pids = execSync(`pgrep -f '${pattern.source}' || true`).toString().trim().split('\n').filter(Boolean);
+  const tick = 100; // USER_HZ
+  return pids.reduce((s, pid) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      // utime + stime, and cutime + cstime: the backends that ended meanwhile count in the postmaster.
+      return s + (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / tick;
+    } catch {
+      return s;
+    }
+  }, 0);
+};
+const CPU = { node: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }, postgres: () => cpuOf(/(^|\/)postgres[ :]/), temporal: () => cpuOf(/temporal server start-dev/), kafka: () => cpuOf(/kafka\.Kafka/) };
+const cpuNow = () => Object.fromEntries(Object.entries(CPU).map(([k, f]) => [k, f()])) as Record<keyof typeof CPU, number>;
+/** Cores used per process since `was`, over `wallMs`. */
+const coresSince = (was: ReturnType<typeof cpuNow>, wallMs: number) => {
+  const now = cpuNow();
+  return Object.entries(now).map(([k, v]) => `${k} ${((v - was[k as keyof typeof CPU]) / (wallMs / 1000)).toFixed(2)}`).join(', ');
+};
+/** With YOUFU_BENCH_CPU_PROFILE=file.cpuprofile, this process's CPU profile of the apply (open it in Chrome DevTools). */
+const profiler = async () => {
+  const file = process.env.YOUFU_BENCH_CPU_PROFILE;
+  if (!file) return async () => {};
+  const { Session } = await import('node:inspector/promises');
+  const s = new Session();
+  s.connect();
+  await s.post('Profiler.enable');
+  await s.post('Profiler.setSamplingInterval', { interval: 500 });
+  await s.post('Profiler.start');
+  return async () => {
+    const { profile } = await s.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    s.disconnect();
+    console.log(`profile:    ${file}`);
+  };
 };
 
 const a = await startAdjustmentStack('bench_adjustment', clock, { YOUFU_LOG_LEVEL: 'error', YOUFU_ADJUSTMENT_PAYROLL_POLL: '1 second', YOUFU_ADJUSTMENT_PARTITIONS: values.partitions! });
@@ -60,6 +99,7 @@ try {
   const rows = seedFileVersions().find((v) => v.effectiveFrom === '2022-08-01')!.rows.map(rowToProto);
   const runId = 'adjustment:2022:national';
   t = performance.now();
+  let cpu = cpuNow();
   const started = await a.client.startAdjustment(
     { year: 2022, level: StandardLevel.STANDARD_LEVEL_NATIONAL, regionCode: '', payrollMonth: { year: 2022, month: 10 }, source: { $case: 'rows', value: { title: 'bench', documentNumber: 'bench', effectiveFrom: pbDate('2022-08-01'), rows } } },
     clerk,
@@ -70,6 +110,7 @@ try {
   }, 60 * 60_000, 'simulated');
   const simMs = ms(t);
   console.log(`simulation: ${fmt(persons)} persons in ${fmt(simMs)} ms = ${fmt((persons / simMs) * 1000)} persons/s; back pay ${(Number(simulated.totals!.backPay!.fen) / 100).toFixed(2)} yuan (RSS now ${mb(process.memoryUsage().rss)} MB)`);
+  console.log(`            cores used: ${coresSince(cpu, simMs)}`);
 
   // The floor: every person's back pay for 2022-08..09 in one statement, from their current pension
   // periods and the new amounts per standards key (the candidate's rows as the standards compute them).
@@ -120,6 +161,8 @@ try {
   const pg = new Pool({ connectionString: stack.db.adminUrl, max: 1 });
   await pg.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   await pg.query('SELECT pg_stat_statements_reset()');
+  const stopProfile = await profiler();
+  cpu = cpuNow();
   t = performance.now();
   await a.client.approveAdjustment({ runId, payrollMonth: { year: 2022, month: 10 }, note: 'bench' }, approver);
   const done = await eventually(async () => {
@@ -127,7 +170,10 @@ try {
     return r.phase === Phase.PHASE_COMPLETED ? r : undefined;
   }, 60 * 60_000, 'applied');
   const applyMs = ms(t);
+  const cores = coresSince(cpu, applyMs);
+  await stopProfile();
   console.log(`apply:      ${fmt(Number(done.applied!.persons))} persons in ${fmt(applyMs)} ms = ${fmt((persons / applyMs) * 1000)} persons/s; ${fmt(Number(done.applied!.lines))} lines, back pay ${(Number(done.applied!.backPay!.fen) / 100).toFixed(2)} yuan (RSS now ${mb(process.memoryUsage().rss)} MB)`);
+  console.log(`            cores used: ${cores}`);
   const top = await pg.query<{ ms: number; calls: number; rows: number; query: string }>(
     `SELECT round(total_exec_time)::int AS ms, calls::int, rows::int, regexp_replace(query, '\\s+', ' ', 'g') AS query FROM pg_stat_statements
       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT 8`,
