@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startCodecEndpoint, startService, type RunningService, type ServiceModule } from '../../services/lib/runtime';
 import { loadConfig } from '../../services/lib/config';
 import { devToken } from '../../services/lib/dev-issuer';
+import { startGatewayFromEnv } from '../../services/gateway/main';
 import { startWorkflowsWorker } from '../../workflows/worker';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,6 +53,8 @@ async function main() {
     }
     const codec = await startCodecEndpoint();
     running.push({ name: 'codec', stop: codec.stop, line: `${'codec'.padEnd(14)} Temporal payload codec http://127.0.0.1:${codec.port} (${codec.anonymous ? 'development: no login needed' : 'auditor / approver tokens only'})` });
+    const gw = await startGatewayFromEnv();
+    running.push({ name: 'gateway', stop: gw.stop, line: `${'gateway'.padEnd(14)} JSON ${gw.url}/v1/<package>.<Service>/<Method>   OpenAPI ${gw.url}/docs` });
     const w = await startWorkflowsWorker();
     running.push({ name: w.name, stop: w.stop, line: `${w.name.padEnd(14)} Temporal worker, task queue "${w.taskQueue}" (${w.workflows})   metrics http://127.0.0.1:${w.metricsPort}/metrics` });
   } catch (err) {

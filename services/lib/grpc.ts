@@ -161,17 +161,18 @@ export function toServiceError(err: unknown, log: Logger, requestId: string): Pa
 }
 
 /** Decodes the rich error model from a client-side ServiceError (for tests and Youfu clients). */
-export function errorDetails(err: grpc.ServiceError): { reason?: string; fields: string[]; violations: FieldViolation[]; status?: RpcStatus } {
+export function errorDetails(err: grpc.ServiceError): { reason?: string; fields: string[]; violations: FieldViolation[]; metadata: Record<string, string>; status?: RpcStatus } {
   const bin = err.metadata?.get('grpc-status-details-bin')[0];
-  if (!bin || typeof bin === 'string') return { fields: [], violations: [] };
+  if (!bin || typeof bin === 'string') return { fields: [], violations: [], metadata: {} };
   const status = RpcStatus.decode(bin);
   let reason: string | undefined;
+  let metadata: Record<string, string> = {};
   const violations: FieldViolation[] = [];
   for (const d of status.details) {
-    if (d.typeUrl.endsWith('google.rpc.ErrorInfo')) reason = ErrorInfo.decode(d.value).reason;
+    if (d.typeUrl.endsWith('google.rpc.ErrorInfo')) ({ reason, metadata } = ErrorInfo.decode(d.value));
     if (d.typeUrl.endsWith('google.rpc.BadRequest')) violations.push(...BadRequest.decode(d.value).fieldViolations.map(({ field, description }) => ({ field, description })));
   }
-  return { reason, fields: violations.map((v) => v.field), violations, status };
+  return { reason, fields: violations.map((v) => v.field), violations, metadata, status };
 }
 
 /** Async iterable over a client stream's messages. */

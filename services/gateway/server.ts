@@ -1,0 +1,192 @@
+/**
+ * The gateway's HTTP server: one process in front of the gRPC services. Before any door, each
+ * request gets an `x-request-id` (its own when well-formed), a per-caller rate limit (a token
+ * bucket per bearer token, or per address without one) and a body limit; then the door of its path:
+ *
+ *   POST /v1/<package>.<Service>/<Method>   the JSON door (json-door.ts)
+ *   GET  /openapi.json, /docs               its OpenAPI document and a page that renders it
+ *   GET  /healthz                           200 while the process runs
+ *
+ * Served over TLS when given a certificate, like the services.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Logger } from '../lib/log';
+import { createBackends, type Backends, type CallContext } from './backends';
+import { doorError, errorBody, isDoorError, type DoorError } from './errors';
+import { callJsonDoor, JSON_TYPES } from './json-door';
+import { openApiOf } from './openapi';
+import type { Contract } from './registry';
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  contract: Contract;
+  /** Address of each area's service (`standards` → host:port). */
+  backends: Record<string, string>;
+  /** Towards the services (TLS when they serve it). */
+  credentials: grpc.ChannelCredentials;
+  /** Server TLS (PEM); plaintext without. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Largest request body, bytes. */
+  maxBodyBytes: number;
+  /** Requests per second per caller, and the burst allowed above it. */
+  rate: { perSecond: number; burst: number };
+  /** Deadline of a call to a service, ms. */
+  timeoutMs: number;
+  log: Logger;
+}
+
+export interface RunningGateway {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Token buckets per caller (in this process: each gateway instance limits on its own). */
+export class RateLimiter {
+  private buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(private readonly rate: { perSecond: number; burst: number }) {}
+  /** 0 when allowed, else the seconds until a request would be. */
+  take(key: string, now = Date.now()): number {
+    const b = this.buckets.get(key) ?? { tokens: this.rate.burst, at: now };
+    b.tokens = Math.min(this.rate.burst, b.tokens + ((now - b.at) / 1000) * this.rate.perSecond);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - b.tokens) / this.rate.perSecond);
+  }
+  /** Forgets callers idle long enough to be full again. */
+  sweep(now = Date.now()): void {
+    const full = (this.rate.burst / this.rate.perSecond) * 1000;
+    for (const [k, b] of this.buckets) if (now - b.at > full) this.buckets.delete(k);
+  }
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const SWAGGER_ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+};
+const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Youfu JSON API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' });</script>
+</body></html>`;
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLarge());
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
+  const backends: Backends = createBackends(o.contract, o.backends, o.credentials);
+  const limiter = new RateLimiter(o.rate);
+  const sweeper = setInterval(() => limiter.sweep(), 60_000).unref();
+  const openapi = JSON.stringify(openApiOf(o.contract, { title: 'Youfu JSON API', version: '1' }));
+
+  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(text);
+  };
+  const fail = (res: http.ServerResponse, e: DoorError, requestId: string, headers: Record<string, string> = {}) => send(res, e.http, errorBody(e, requestId), headers);
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const p = url.pathname;
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (p === '/healthz') return send(res, 200, { status: 'SERVING' });
+      if (p === '/openapi.json') return send(res, 200, openapi, { 'cache-control': 'public, max-age=60' });
+      if (p === '/docs' || p === '/docs/') return send(res, 200, DOCS_PAGE, { 'content-type': 'text/html; charset=utf-8' });
+      const asset = p.startsWith('/docs/assets/') ? p.slice('/docs/assets/'.length) : '';
+      if (SWAGGER_ASSETS[asset]) return send(res, 200, readFileSync(path.join(swaggerDir, asset), 'utf8'), { 'content-type': SWAGGER_ASSETS[asset], 'cache-control': 'public, max-age=3600' });
+    }
+    const route = o.contract.routes.get(p);
+    if (!route) return fail(res, doorError(grpc.status.NOT_FOUND, 'NO_SUCH_ROUTE', `nothing is served at ${req.method} ${p}`), requestId);
+    if (req.method !== 'POST') return fail(res, doorError(grpc.status.INVALID_ARGUMENT, 'METHOD_NOT_ALLOWED', `${p} takes POST`, { http: 405 }), requestId, { allow: 'POST' });
+    const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
+    const caller = authorization ? `t:${createHash('sha256').update(authorization).digest('base64url')}` : `a:${req.socket.remoteAddress ?? ''}`;
+    const wait = limiter.take(caller);
+    if (wait) return fail(res, doorError(grpc.status.RESOURCE_EXHAUSTED, 'RATE_LIMITED', `more than ${o.rate.perSecond} requests per second`), requestId, { 'retry-after': String(wait) });
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!JSON_TYPES.includes(type)) return fail(res, doorError(grpc.status.INVALID_ARGUMENT, 'UNSUPPORTED_MEDIA_TYPE', `send ${JSON_TYPES.join(' or ')}`, { http: 415 }), requestId);
+    let body: string;
+    try {
+      body = await readBody(req, o.maxBodyBytes);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return fail(res, doorError(grpc.status.RESOURCE_EXHAUSTED, 'BODY_TOO_LARGE', `the body is larger than ${o.maxBodyBytes} bytes`, { http: 413 }), requestId, { connection: 'close' });
+      throw e;
+    }
+    const ctx: CallContext = { requestId, ...(authorization ? { authorization } : {}), deadline: Date.now() + o.timeoutMs };
+    const started = performance.now();
+    try {
+      send(res, 200, await callJsonDoor(route, body, ctx, o.contract, backends));
+      o.log.debug({ requestId, rpc: p, ms: Math.round(performance.now() - started) }, 'json door');
+    } catch (e) {
+      if (!isDoorError(e)) throw e;
+      o.log.info({ requestId, rpc: p, status: e.status, reason: e.reason }, 'json door refused');
+      fail(res, e, requestId);
+    }
+  };
+
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      o.log.error({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'gateway failure');
+      if (!res.headersSent) fail(res, doorError(grpc.status.INTERNAL, 'INTERNAL', 'internal error'), String(res.getHeader('x-request-id') ?? ''));
+      else res.destroy();
+    });
+  };
+  const server = o.tls ? https.createServer({ cert: o.tls.cert, key: o.tls.key }, listener) : http.createServer(listener);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = o.timeoutMs + 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  return {
+    port,
+    url: `${o.tls ? 'https' : 'http'}://${o.host}:${port}`,
+    async stop() {
+      clearInterval(sweeper);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      backends.close();
+    },
+  };
+}
