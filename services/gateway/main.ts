@@ -4,17 +4,22 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, envPort, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
+import { databaseEnv, openDatabase } from '../lib/runtime';
 import { loadContract } from './registry';
 import { startGateway, type RunningGateway } from './server';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const file = z.string().min(1).optional();
 const addr = (port: number) => z.string().min(1).default(`127.0.0.1:${port}`);
 
 export const gatewayEnv = {
+  /** The gateway's own schema `gateway` (the national door's answers by msgid): as for a service. */
+  ...databaseEnv,
   YOUFU_GATEWAY_HOST: z.string().default('127.0.0.1'),
   /** The HTTP(S) port of every door; 0 picks a free one. */
   YOUFU_GATEWAY_PORT: envPort.default(8080),
@@ -44,6 +49,11 @@ export async function startGatewayFromEnv(env: NodeJS.ProcessEnv = process.env):
   const cfg = loadConfig(gatewayEnv, env);
   if (!!cfg.YOUFU_TLS_CERT !== !!cfg.YOUFU_TLS_KEY) throw new ConfigError(['YOUFU_TLS_CERT and YOUFU_TLS_KEY: set both']);
   const log = createLogger('gateway', cfg.YOUFU_LOG_LEVEL);
+  const { pool, migrate } = await openDatabase('gateway', path.join(here, 'migrations'), cfg, env);
+  if (migrate === 'only') {
+    await pool.end();
+    return { port: 0, url: '', stop: async () => undefined };
+  }
   const credentials = cfg.YOUFU_CLIENT_TLS_CA
     ? grpc.credentials.createSsl(
         readFileSync(cfg.YOUFU_CLIENT_TLS_CA),
@@ -67,10 +77,17 @@ export async function startGatewayFromEnv(env: NodeJS.ProcessEnv = process.env):
     maxBodyBytes: cfg.YOUFU_GATEWAY_MAX_BODY_BYTES,
     rate: { perSecond: cfg.YOUFU_GATEWAY_RATE, burst: cfg.YOUFU_GATEWAY_BURST },
     timeoutMs: cfg.YOUFU_GATEWAY_TIMEOUT_MS,
+    pool,
     log,
   });
   log.info({ url: gw.url }, 'gateway started');
-  return gw;
+  return {
+    ...gw,
+    async stop() {
+      await gw.stop();
+      await pool.end();
+    },
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

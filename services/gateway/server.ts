@@ -4,6 +4,7 @@
  * bucket per bearer token, or per address without one) and a body limit; then the door of its path:
  *
  *   POST /v1/<package>.<Service>/<Method>   the JSON door (json-door.ts)
+ *   POST /national/v1                       the national platform's envelope (national.ts)
  *   GET  /openapi.json, /docs               its OpenAPI document and a page that renders it
  *   GET  /healthz                           200 while the process runs
  *
@@ -16,10 +17,12 @@ import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { Pool } from '../lib/db';
 import type { Logger } from '../lib/log';
 import { createBackends, type Backends, type CallContext } from './backends';
 import { doorError, errorBody, isDoorError, type DoorError } from './errors';
 import { callJsonDoor, JSON_TYPES } from './json-door';
+import { nationalDoor } from './national';
 import { openApiOf } from './openapi';
 import type { Contract } from './registry';
 
@@ -39,6 +42,8 @@ export interface GatewayOptions {
   rate: { perSecond: number; burst: number };
   /** Deadline of a call to a service, ms. */
   timeoutMs: number;
+  /** The gateway's own schema (the national door's answers by msgid). */
+  pool: Pool;
   log: Logger;
 }
 
@@ -72,6 +77,8 @@ export class RateLimiter {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** The national platform's door (national.ts): one address, the transaction in the envelope's `infno`. */
+export const NATIONAL_PATH = '/national/v1';
 const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const SWAGGER_ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -134,7 +141,8 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       if (SWAGGER_ASSETS[asset]) return send(res, 200, readFileSync(path.join(swaggerDir, asset), 'utf8'), { 'content-type': SWAGGER_ASSETS[asset], 'cache-control': 'public, max-age=3600' });
     }
     const route = o.contract.routes.get(p);
-    if (!route) return fail(res, doorError(grpc.status.NOT_FOUND, 'NO_SUCH_ROUTE', `nothing is served at ${req.method} ${p}`), requestId);
+    const national = p === NATIONAL_PATH;
+    if (!route && !national) return fail(res, doorError(grpc.status.NOT_FOUND, 'NO_SUCH_ROUTE', `nothing is served at ${req.method} ${p}`), requestId);
     if (req.method !== 'POST') return fail(res, doorError(grpc.status.INVALID_ARGUMENT, 'METHOD_NOT_ALLOWED', `${p} takes POST`, { http: 405 }), requestId, { allow: 'POST' });
     const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
     const caller = authorization ? `t:${createHash('sha256').update(authorization).digest('base64url')}` : `a:${req.socket.remoteAddress ?? ''}`;
@@ -151,8 +159,13 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     }
     const ctx: CallContext = { requestId, ...(authorization ? { authorization } : {}), deadline: Date.now() + o.timeoutMs };
     const started = performance.now();
+    if (national) {
+      const a = await nationalDoor(body, ctx, backends, o.pool);
+      o.log.debug({ requestId, door: 'national', http: a.http, ms: Math.round(performance.now() - started) }, 'national door');
+      return send(res, a.http, a.body);
+    }
     try {
-      send(res, 200, await callJsonDoor(route, body, ctx, o.contract, backends));
+      send(res, 200, await callJsonDoor(route!, body, ctx, o.contract, backends));
       o.log.debug({ requestId, rpc: p, ms: Math.round(performance.now() - started) }, 'json door');
     } catch (e) {
       if (!isDoorError(e)) throw e;

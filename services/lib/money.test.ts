@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyBasisPoints, divRoundHalfUp, formatYuan, roundToUnit } from './money';
+import { applyBasisPoints, divRoundHalfUp, formatYuan, parseYuan, roundToUnit } from './money';
 
 describe('money rounding', () => {
   it('divides rounding half up', () => {
@@ -18,5 +18,13 @@ describe('money rounding', () => {
   it('formats yuan for display', () => {
     expect(formatYuan(968_917n)).toBe('9689.17');
     expect(formatYuan(-5n)).toBe('-0.05');
+  });
+  it('parses yuan with at most two decimals exactly', () => {
+    expect(parseYuan('3200')).toBe(320_000n);
+    expect(parseYuan('3200.5')).toBe(320_050n);
+    expect(parseYuan('0.07')).toBe(7n);
+    expect(parseYuan('-12.34')).toBe(-1234n);
+    expect(parseYuan('999999999999999.99')).toBe(99_999_999_999_999_999n); // beyond 2^53: still exact
+    for (const bad of ['3200.005', '1e3', '', '.5', '5.', '+5', ' 5', '5,000.00', '0x10', 'NaN']) expect(parseYuan(bad), bad).toBeUndefined();
   });
 });

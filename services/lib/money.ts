@@ -24,6 +24,17 @@ export function formatYuan(fen: bigint): string {
 }
 
 /**
+ * Yuan written with at most two decimals (`"3200"`, `"3200.5"`, `"3200.50"`) as fen, exactly (no
+ * floating point); undefined for anything else — a third decimal, an exponent, a sign on zero digits.
+ */
+export function parseYuan(text: string): bigint | undefined {
+  const m = /^(-?)(\d{1,15})(?:\.(\d{1,2}))?$/.exec(text);
+  if (!m) return undefined;
+  const fen = BigInt(m[2]!) * 100n + BigInt((m[3] ?? '').padEnd(2, '0'));
+  return m[1] ? -fen : fen;
+}
+
+/**
  * Plausible ranges of money and index inputs, checked at the edge (services' zod schemas), so no
  * amount a person could not be paid reaches arithmetic or the database. All in fen.
  */

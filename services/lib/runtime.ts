@@ -42,10 +42,8 @@ export const processEnv = {
   YOUFU_CLIENT_TLS_KEY: optionalFile,
 };
 
-const serviceEnv = {
-  ...processEnv,
-  /** gRPC port; 0 picks a free one. Default: the service's own port (architecture.md). */
-  YOUFU_GRPC_PORT: envPort.optional(),
+/** Variables of a process with a schema of its own (services, the gateway). */
+export const databaseEnv = {
   /**
    * The service's own connection URL (its role, with the password or with YOUFU_PG_PASSWORD).
    * Default: the admin URL's server and database with the service's role. Required in production.
@@ -58,6 +56,13 @@ const serviceEnv = {
    * migration job); `false`: serve without the admin URL. Default `true`, in production `false`.
    */
   YOUFU_MIGRATE: z.enum(['true', 'false', 'only']).optional(),
+};
+
+const serviceEnv = {
+  ...processEnv,
+  ...databaseEnv,
+  /** gRPC port; 0 picks a free one. Default: the service's own port (architecture.md). */
+  YOUFU_GRPC_PORT: envPort.optional(),
   /** Key of the MACs that make page tokens tamper-evident; the same for every instance of a service. */
   YOUFU_PAGE_TOKEN_KEY: secret(DEV_PAGE_TOKEN_KEY, z.string().min(32)),
   /** Task queue of the service's activities. Default: the service's name (tests give each run its own). */
@@ -198,6 +203,19 @@ const readTls = (cfg: ServiceConfig): ServerTls | undefined => {
 };
 
 /**
+ * A process's own schema: migrated first (YOUFU_MIGRATE; by default not in production, where the
+ * migration job runs with YOUFU_MIGRATE=only), then a pool as its own role.
+ */
+export async function openDatabase(name: string, migrations: string | undefined, cfg: PlatformConfig & z.infer<z.ZodObject<typeof databaseEnv>>, env: NodeJS.ProcessEnv) {
+  const migrate = cfg.YOUFU_MIGRATE ?? (cfg.YOUFU_ENV === 'production' ? 'false' : 'true');
+  if (cfg.YOUFU_ENV === 'production' && !cfg.YOUFU_PG_URL) throw new ConfigError([`YOUFU_PG_URL: required in production (the ${name} role’s own URL)`]);
+  if (cfg.YOUFU_ENV === 'production' && migrate !== 'false' && !env.YOUFU_PG_ADMIN_URL) throw new ConfigError(['YOUFU_PG_ADMIN_URL: required to migrate']);
+  if (migrate !== 'false') await migrateService(cfg.YOUFU_PG_ADMIN_URL, name, migrations, cfg.YOUFU_PG_PASSWORD);
+  const pgUrl = serviceUrl(cfg.YOUFU_PG_URL ?? cfg.YOUFU_PG_ADMIN_URL, name, cfg.YOUFU_PG_PASSWORD, !cfg.YOUFU_PG_URL);
+  return { pool: createPool(pgUrl, { schema: name, application: name }), pgUrl, migrate };
+}
+
+/**
  * Starts a service in dependency order — config, migrations, pool, Kafka relay and consumers,
  * Temporal worker, gRPC server, metrics — and returns a handle that stops it in reverse order.
  * With YOUFU_MIGRATE=only it migrates and returns a handle with nothing running.
@@ -205,16 +223,11 @@ const readTls = (cfg: ServiceConfig): ServerTls | undefined => {
 export async function startService<S extends z.ZodRawShape>(mod: ServiceModule<S>, o: StartOverrides = {}): Promise<RunningService> {
   const env = o.env ?? process.env;
   const cfg = loadConfig({ ...serviceEnv, ...(mod.env ?? {}) } as typeof serviceEnv & S, env) as unknown as ServiceConfig & z.infer<z.ZodObject<S>>;
-  const migrate = cfg.YOUFU_MIGRATE ?? (cfg.YOUFU_ENV === 'production' ? 'false' : 'true');
-  if (cfg.YOUFU_ENV === 'production' && !cfg.YOUFU_PG_URL) throw new ConfigError(['YOUFU_PG_URL: required in production (the service role’s own URL)']);
-  if (cfg.YOUFU_ENV === 'production' && migrate !== 'false' && !env.YOUFU_PG_ADMIN_URL) throw new ConfigError(['YOUFU_PG_ADMIN_URL: required to migrate']);
   const log = createLogger(mod.name, cfg.YOUFU_LOG_LEVEL);
   const metrics = createMetrics(mod.name);
   const stops = stopper(log);
   try {
-    if (migrate !== 'false') await migrateService(cfg.YOUFU_PG_ADMIN_URL, mod.name, mod.migrations, cfg.YOUFU_PG_PASSWORD);
-    const pgUrl = serviceUrl(cfg.YOUFU_PG_URL ?? cfg.YOUFU_PG_ADMIN_URL, mod.name, cfg.YOUFU_PG_PASSWORD, !cfg.YOUFU_PG_URL);
-    const pool = createPool(pgUrl, { schema: mod.name, application: mod.name });
+    const { pool, pgUrl, migrate } = await openDatabase(mod.name, mod.migrations, cfg, env);
     stops.push(() => pool.end());
     if (migrate !== 'false' && mod.seed) await mod.seed({ pool, clock: o.clock ?? systemClock, log, cfg });
     if (migrate === 'only') {

@@ -115,7 +115,7 @@ describe('the JSON door', () => {
   });
 
   it('limits each caller to its rate with 429 and Retry-After, other callers unaffected', async () => {
-    const small = await gatewayFor(s, { rate: { perSecond: 0.5, burst: 2 } });
+    const small = await gatewayFor(s, { YOUFU_GATEWAY_RATE: '0.5', YOUFU_GATEWAY_BURST: '2' });
     try {
       const ask = (t: string) => post(small, `${SETTLEMENT}/PreSettle`, jsonBill(H, uniqueId('rl'), patient), { token: t });
       expect((await ask(his)).status).toBe(200);

@@ -2,27 +2,26 @@
  * The gateway in front of a settlement stack (standards, persons, settlement on the real servers),
  * and a small HTTP client that sends what a hospital's system would: a body, headers, nothing else.
  */
-import * as grpc from '@grpc/grpc-js';
-import { startGateway, type GatewayOptions, type RunningGateway } from '../../services/gateway/server';
-import { loadContract } from '../../services/gateway/registry';
-import { createLogger } from '../../services/lib/log';
+import { startGatewayFromEnv } from '../../services/gateway/main';
+import type { RunningGateway } from '../../services/gateway/server';
 import type { SettlementStack } from '../settlement/support';
+import { serviceEnv } from '../support/env';
 
-export const contract = loadContract();
-
-export function gatewayFor(s: SettlementStack, o: Partial<GatewayOptions> = {}): Promise<RunningGateway> {
-  return startGateway({
-    host: '127.0.0.1',
-    port: 0,
-    contract,
-    backends: { settlement: s.address, persons: s.persons.address, standards: `127.0.0.1:${s.persons.standards.grpcPort}` },
-    credentials: grpc.credentials.createInsecure(),
-    maxBodyBytes: 64 * 1024,
-    rate: { perSecond: 1000, burst: 1000 },
-    timeoutMs: 30_000,
-    log: createLogger('gateway', 'silent'),
-    ...o,
-  });
+/** The gateway process's own start (services/gateway/main.ts) with the stack's addresses and database; `env` overrides. */
+export function gatewayFor(s: SettlementStack, env: Record<string, string> = {}): Promise<RunningGateway> {
+  return startGatewayFromEnv(
+    serviceEnv(s.persons.db.adminUrl, s.persons.prefix, {
+      YOUFU_LOG_LEVEL: 'silent',
+      YOUFU_GATEWAY_PORT: '0',
+      YOUFU_SETTLEMENT_ADDR: s.address,
+      YOUFU_PERSONS_ADDR: s.persons.address,
+      YOUFU_STANDARDS_ADDR: `127.0.0.1:${s.persons.standards.grpcPort}`,
+      YOUFU_GATEWAY_MAX_BODY_BYTES: String(64 * 1024),
+      YOUFU_GATEWAY_RATE: '1000',
+      YOUFU_GATEWAY_BURST: '1000',
+      ...env,
+    }),
+  );
 }
 
 export interface Answer {
