@@ -21,25 +21,14 @@ import { z } from 'zod';
 import { isValidDate } from '../lib/civil';
 import type { Pool } from '../lib/db';
 import { fieldPath, type FieldViolation } from '../lib/errors';
-import { formatYuan, parseYuan } from '../lib/money';
 import type { Backends, CallContext } from './backends';
 import { doorError, isDoorError, type DoorError } from './errors';
+import { fenOf, shanghaiTime, Yuan, yuan, yuanJson } from './yuan';
 
 const SETTLEMENT = '/v1/youfu.settlement.v1.MedicalSettlementService';
 
 // ---------- wire values ----------
 
-const MAX_YUAN_FEN = 100_000_000_00n; // 100,000,000 yuan: no bill is larger
-/** Yuan, ≥ 0, at most 2 decimals, as a JSON number or string → fen (bigint). */
-const yuan = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  // A JSON number arrives parsed; its shortest text is what the sender wrote (1234.5 → "1234.5").
-  const fen = parseYuan(typeof v === 'number' ? String(v) : v);
-  if (fen === undefined || fen < 0n || fen > MAX_YUAN_FEN) {
-    ctx.addIssue({ code: 'custom', message: 'yuan ≥ 0 with at most 2 decimals, e.g. 3200.00' });
-    return z.NEVER;
-  }
-  return fen;
-});
 const optionalYuan = yuan.optional().transform((f) => f ?? 0n);
 /** `yyyy-MM-dd`, or `yyyy-MM-dd HH:mm:ss` (its date). */
 const date = z
@@ -119,19 +108,6 @@ const dataOf = <S extends z.ZodType>(schema: S) => z.object({ data: schema }).st
 
 // ---------- answers ----------
 
-/** A yuan amount written as a JSON number with two decimals (3200.00), exactly from fen. */
-class Yuan {
-  constructor(readonly fen: bigint) {}
-}
-// A marker no sender can guess, so no string of a request turns into a number.
-const MARK = `yuan-${randomUUID()}:`;
-/** JSON with every Yuan as a number token with 2 decimals. */
-export const envelopeJson = (v: unknown) =>
-  JSON.stringify(v, (_k, x: unknown) => (x instanceof Yuan ? `${MARK}${formatYuan(x.fen)}` : x)).replace(new RegExp(`"${MARK}(-?\\d+\\.\\d{2})"`, 'g'), '$1');
-
-const fenOf = (m: unknown) => BigInt((m as { fen?: string } | undefined)?.fen ?? '0');
-/** `yyyy-MM-dd HH:mm:ss` in Asia/Shanghai. */
-const shanghaiTime = (iso: unknown) => (typeof iso === 'string' ? new Date(Date.parse(iso) + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ') : undefined);
 const FUND_NAMES: Record<string, string> = { '350100': '一至六级残疾军人医疗补助', '610200': '优抚对象医疗补助' };
 
 function settlementOutput(res: any, bill: z.infer<typeof billData>) {
@@ -317,7 +293,7 @@ function answer(o: { http: number; msgid?: string; output?: unknown; error?: Doo
   const e = o.error;
   return {
     http: o.http,
-    body: envelopeJson({
+    body: yuanJson({
       infcode: e ? -1 : 0,
       inf_refmsgid: `YOUFU${stamp(now)}${randomUUID().slice(0, 8)}`,
       refmsg_time: stamp(now),
@@ -331,6 +307,9 @@ function answer(o: { http: number; msgid?: string; output?: unknown; error?: Doo
     }),
   };
 }
+
+/** A refusal before the envelope was read (rate, size, type) as a response envelope. */
+export const nationalError = (e: DoorError): NationalAnswer => answer({ http: e.http, error: e });
 
 /** Answers one request envelope (the body as sent), by msgid once per caller. */
 export async function nationalDoor(raw: string, ctx: CallContext, backends: Backends, pool: Pool): Promise<NationalAnswer> {

@@ -5,6 +5,7 @@
  *
  *   POST /v1/<package>.<Service>/<Method>   the JSON door (json-door.ts)
  *   POST /national/v1                       the national platform's envelope (national.ts)
+ *   /fhir/R4/…                              the FHIR R4 facade (fhir.ts)
  *   GET  /openapi.json, /docs               its OpenAPI document and a page that renders it
  *   GET  /healthz                           200 while the process runs
  *
@@ -22,7 +23,8 @@ import type { Logger } from '../lib/log';
 import { createBackends, type Backends, type CallContext } from './backends';
 import { doorError, errorBody, isDoorError, type DoorError } from './errors';
 import { callJsonDoor, JSON_TYPES } from './json-door';
-import { nationalDoor } from './national';
+import { FHIR_BASE, fhirDoor, fhirError, loadFhirDefinitions } from './fhir';
+import { nationalDoor, nationalError } from './national';
 import { openApiOf } from './openapi';
 import type { Contract } from './registry';
 
@@ -79,6 +81,8 @@ export class RateLimiter {
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** The national platform's door (national.ts): one address, the transaction in the envelope's `infno`. */
 export const NATIONAL_PATH = '/national/v1';
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const FHIR_TYPES = ['application/fhir+json', 'application/json'];
 const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const SWAGGER_ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -117,6 +121,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
 
 export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
   const backends: Backends = createBackends(o.contract, o.backends, o.credentials);
+  loadFhirDefinitions();
   const limiter = new RateLimiter(o.rate);
   const sweeper = setInterval(() => limiter.sweep(), 60_000).unref();
   const openapi = JSON.stringify(openApiOf(o.contract, { title: 'Youfu JSON API', version: '1' }));
@@ -141,28 +146,46 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       if (SWAGGER_ASSETS[asset]) return send(res, 200, readFileSync(path.join(swaggerDir, asset), 'utf8'), { 'content-type': SWAGGER_ASSETS[asset], 'cache-control': 'public, max-age=3600' });
     }
     const route = o.contract.routes.get(p);
-    const national = p === NATIONAL_PATH;
-    if (!route && !national) return fail(res, doorError(grpc.status.NOT_FOUND, 'NO_SUCH_ROUTE', `nothing is served at ${req.method} ${p}`), requestId);
-    if (req.method !== 'POST') return fail(res, doorError(grpc.status.INVALID_ARGUMENT, 'METHOD_NOT_ALLOWED', `${p} takes POST`, { http: 405 }), requestId, { allow: 'POST' });
+    const door: 'json' | 'national' | 'fhir' | undefined = route ? 'json' : p === NATIONAL_PATH ? 'national' : p === FHIR_BASE || p.startsWith(`${FHIR_BASE}/`) ? 'fhir' : undefined;
+    const refuse = (e: DoorError, headers: Record<string, string> = {}) => {
+      if (door === 'national') {
+        const a = nationalError(e);
+        return send(res, a.http, a.body, headers);
+      }
+      if (door === 'fhir') {
+        const a = fhirError(e);
+        return send(res, a.http, a.body, { 'content-type': FHIR_JSON, ...headers });
+      }
+      return fail(res, e, requestId, headers);
+    };
+    if (!door) return refuse(doorError(grpc.status.NOT_FOUND, 'NO_SUCH_ROUTE', `nothing is served at ${req.method} ${p}`));
+    const reads = door === 'fhir' && (req.method === 'GET' || req.method === 'HEAD');
+    if (req.method !== 'POST' && !reads) return refuse(doorError(grpc.status.INVALID_ARGUMENT, 'METHOD_NOT_ALLOWED', `${p} takes POST`, { http: 405 }), { allow: door === 'fhir' ? 'GET, POST' : 'POST' });
     const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
     const caller = authorization ? `t:${createHash('sha256').update(authorization).digest('base64url')}` : `a:${req.socket.remoteAddress ?? ''}`;
     const wait = limiter.take(caller);
-    if (wait) return fail(res, doorError(grpc.status.RESOURCE_EXHAUSTED, 'RATE_LIMITED', `more than ${o.rate.perSecond} requests per second`), requestId, { 'retry-after': String(wait) });
+    if (wait) return refuse(doorError(grpc.status.RESOURCE_EXHAUSTED, 'RATE_LIMITED', `more than ${o.rate.perSecond} requests per second`), { 'retry-after': String(wait) });
+    const types = door === 'fhir' ? FHIR_TYPES : JSON_TYPES;
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!JSON_TYPES.includes(type)) return fail(res, doorError(grpc.status.INVALID_ARGUMENT, 'UNSUPPORTED_MEDIA_TYPE', `send ${JSON_TYPES.join(' or ')}`, { http: 415 }), requestId);
-    let body: string;
+    if (!reads && !types.includes(type)) return refuse(doorError(grpc.status.INVALID_ARGUMENT, 'UNSUPPORTED_MEDIA_TYPE', `send ${types.join(' or ')}`, { http: 415 }));
+    let body = '';
     try {
-      body = await readBody(req, o.maxBodyBytes);
+      if (!reads) body = await readBody(req, o.maxBodyBytes);
     } catch (e) {
-      if (e instanceof BodyTooLarge) return fail(res, doorError(grpc.status.RESOURCE_EXHAUSTED, 'BODY_TOO_LARGE', `the body is larger than ${o.maxBodyBytes} bytes`, { http: 413 }), requestId, { connection: 'close' });
+      if (e instanceof BodyTooLarge) return refuse(doorError(grpc.status.RESOURCE_EXHAUSTED, 'BODY_TOO_LARGE', `the body is larger than ${o.maxBodyBytes} bytes`, { http: 413 }), { connection: 'close' });
       throw e;
     }
     const ctx: CallContext = { requestId, ...(authorization ? { authorization } : {}), deadline: Date.now() + o.timeoutMs };
     const started = performance.now();
-    if (national) {
+    if (door === 'national') {
       const a = await nationalDoor(body, ctx, backends, o.pool);
-      o.log.debug({ requestId, door: 'national', http: a.http, ms: Math.round(performance.now() - started) }, 'national door');
+      o.log.debug({ requestId, door, http: a.http, ms: Math.round(performance.now() - started) }, 'national door');
       return send(res, a.http, a.body);
+    }
+    if (door === 'fhir') {
+      const a = await fhirDoor(req.method ?? 'GET', p, body, ctx, backends);
+      o.log.debug({ requestId, door, http: a.http, ms: Math.round(performance.now() - started) }, 'fhir door');
+      return send(res, a.http, a.body, { 'content-type': FHIR_JSON });
     }
     try {
       send(res, 200, await callJsonDoor(route!, body, ctx, o.contract, backends));
