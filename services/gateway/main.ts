@@ -78,6 +78,7 @@ export async function startGatewayFromEnv(env: NodeJS.ProcessEnv = process.env):
     rate: { perSecond: cfg.YOUFU_GATEWAY_RATE, burst: cfg.YOUFU_GATEWAY_BURST },
     timeoutMs: cfg.YOUFU_GATEWAY_TIMEOUT_MS,
     pool,
+    brokers: cfg.YOUFU_KAFKA_BROKERS,
     log,
   });
   log.info({ url: gw.url }, 'gateway started');

@@ -8,8 +8,6 @@ import type { Contract } from './registry';
 
 type Schema = Record<string, unknown>;
 
-const ref = (typeName: string) => ({ $ref: `#/components/schemas/${typeName}` });
-
 const SCALARS: Record<ScalarType, Schema> = {
   [ScalarType.DOUBLE]: { type: 'number' },
   [ScalarType.FLOAT]: { type: 'number' },
@@ -38,7 +36,12 @@ const WELL_KNOWN: Record<string, Schema> = {
   'google.protobuf.Empty': { type: 'object', additionalProperties: false },
 };
 
-export function openApiOf(contract: Contract, o: { title: string; version: string; serverUrl?: string }): Schema {
+/**
+ * JSON Schemas of messages in the proto3 JSON mapping, each under its full name in `schemas`,
+ * referenced as `<refPrefix><full name>` (OpenAPI and AsyncAPI documents both use them).
+ */
+export function schemaBuilder(contract: Contract, refPrefix: string) {
+  const ref = (typeName: string) => ({ $ref: `${refPrefix}${typeName}` });
   const schemas: Record<string, Schema> = {};
   const enumSchema = (e: DescEnum): Schema => ({ type: 'string', enum: e.values.map((v) => v.name) });
   const fieldSchema = (f: DescField): Schema => {
@@ -79,6 +82,11 @@ export function openApiOf(contract: Contract, o: { title: string; version: strin
       props[f.jsonName] = text ? (fs.$ref ? { allOf: [fs], description: text } : { ...fs, description: text }) : fs;
     }
   };
+  return { schemas, add, ref };
+}
+
+export function openApiOf(contract: Contract, o: { title: string; version: string; serverUrl?: string }): Schema {
+  const { schemas, add, ref } = schemaBuilder(contract, '#/components/schemas/');
   schemas['youfu.gateway.Error'] = {
     type: 'object',
     description: 'Every error of the JSON door: the gRPC status of the service (or of the door), its ErrorInfo reason and metadata, its BadRequest field paths.',

@@ -7,6 +7,7 @@
  *   POST /national/v1                       the national platform's envelope (national.ts)
  *   /fhir/R4/…                              the FHIR R4 facade (fhir.ts)
  *   GET  /openapi.json, /docs               its OpenAPI document and a page that renders it
+ *   GET  /asyncapi.json                     the event contract for partners (asyncapi.ts)
  *   GET  /healthz                           200 while the process runs
  *
  * Served over TLS when given a certificate, like the services.
@@ -25,6 +26,7 @@ import { doorError, errorBody, isDoorError, type DoorError } from './errors';
 import { callJsonDoor, JSON_TYPES } from './json-door';
 import { FHIR_BASE, fhirDoor, fhirError, loadFhirDefinitions } from './fhir';
 import { nationalDoor, nationalError } from './national';
+import { asyncApiOf } from './asyncapi';
 import { openApiOf } from './openapi';
 import type { Contract } from './registry';
 
@@ -44,6 +46,8 @@ export interface GatewayOptions {
   rate: { perSecond: number; burst: number };
   /** Deadline of a call to a service, ms. */
   timeoutMs: number;
+  /** Kafka bootstrap brokers, as the AsyncAPI document names them. */
+  brokers: string[];
   /** The gateway's own schema (the national door's answers by msgid). */
   pool: Pool;
   log: Logger;
@@ -125,6 +129,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
   const limiter = new RateLimiter(o.rate);
   const sweeper = setInterval(() => limiter.sweep(), 60_000).unref();
   const openapi = JSON.stringify(openApiOf(o.contract, { title: 'Youfu JSON API', version: '1' }));
+  const asyncapi = JSON.stringify(asyncApiOf(o.contract, { version: '1', brokers: o.brokers }));
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -141,6 +146,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (p === '/healthz') return send(res, 200, { status: 'SERVING' });
       if (p === '/openapi.json') return send(res, 200, openapi, { 'cache-control': 'public, max-age=60' });
+      if (p === '/asyncapi.json') return send(res, 200, asyncapi, { 'cache-control': 'public, max-age=60' });
       if (p === '/docs' || p === '/docs/') return send(res, 200, DOCS_PAGE, { 'content-type': 'text/html; charset=utf-8' });
       const asset = p.startsWith('/docs/assets/') ? p.slice('/docs/assets/'.length) : '';
       if (SWAGGER_ASSETS[asset]) return send(res, 200, readFileSync(path.join(swaggerDir, asset), 'utf8'), { 'content-type': SWAGGER_ASSETS[asset], 'cache-control': 'public, max-age=3600' });

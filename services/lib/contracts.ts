@@ -60,3 +60,6 @@ export const resettlementEvents = {
   waitingAllowanceRecorded: eventType('youfu.resettlement.v1.WaitingAllowanceRecorded', WaitingAllowanceRecorded),
   caseClosed: eventType('youfu.resettlement.v1.CaseClosed', CaseClosed),
 } as const;
+
+/** Every topic's contract (the AsyncAPI document is generated from this list and protos/). */
+export const ALL_EVENTS = [standardsEvents, personsEvents, settlementEvents, adjustmentEvents, resettlementEvents] as const;

@@ -55,7 +55,7 @@ export async function ensureTopics(admin: Admin, topics: string[], partitions = 
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: String(RETENTION_MS) }, { name: 'cleanup.policy', value: 'delete' }] })),
     });
   } catch (err) {
     // Another process may have created one meanwhile; anything else is real.
@@ -72,11 +72,21 @@ export interface CloudEvent {
   time: string;
 }
 
+/**
+ * CloudEvents `dataschema` of an event type: names its protobuf message (in protos/, and under the
+ * same name in the AsyncAPI document the gateway serves at /asyncapi.json).
+ */
+export const dataSchemaOf = (type: string) => `urn:youfu:protobuf:${type}`;
+
+/** How long every topic keeps its events (docs/partners.md promises it): 400 days. */
+export const RETENTION_MS = 400 * 24 * 3600 * 1000;
+
 export function ceHeaders(e: CloudEvent): IHeaders {
   return {
     ce_specversion: '1.0',
     ce_id: e.id,
     ce_type: e.type,
+    ce_dataschema: dataSchemaOf(e.type),
     ce_source: e.source,
     ce_subject: e.subject,
     ce_time: e.time,

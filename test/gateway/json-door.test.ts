@@ -152,6 +152,8 @@ describe('the JSON door', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(rpcs.sort());
     expect(doc.components.schemas['youfu.common.v1.Money'].properties.fen).toMatchObject({ type: 'string', format: 'int64' });
     expect(doc.paths[`${SETTLEMENT}/Settle`].post.description).toMatch(/\w/);
+    // The event contract is served beside it (test/gateway/events.test.ts checks its content).
+    expect(((await (await fetch(`${gw.url}/asyncapi.json`)).json()) as any).asyncapi).toBe('3.0.0');
     const page = await fetch(`${gw.url}/docs`);
     expect(await page.text()).toContain('SwaggerUIBundle');
     expect((await fetch(`${gw.url}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
