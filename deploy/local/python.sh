@@ -13,7 +13,13 @@ log() { echo "[python] $*" >&2; }
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.pins" 2>/dev/null)" != "$PINS" ]; then
   log "virtualenv $VENV with $PINS"
   rm -rf "$VENV"
-  python3 -m venv "$VENV"
+  if ! python3 -m venv "$VENV" >&2; then
+    # Debian's python3 keeps venv in its own package.
+    log "python3 -m venv failed: installing python3-venv with apt-get"
+    rm -rf "$VENV"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >&2
+    python3 -m venv "$VENV"
+  fi
   "$VENV/bin/pip" install -q --disable-pip-version-check $PINS >&2
   echo "$PINS" > "$VENV/.pins"
 fi
