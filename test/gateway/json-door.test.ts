@@ -1,5 +1,9 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
@@ -128,6 +132,32 @@ describe('the JSON door', () => {
       expect((await ask(other)).status).not.toBe(429);
     } finally {
       await small.stop();
+    }
+  });
+
+  it('serves HTTPS with the certificate it is given, like the services', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'youfu-gw-certs-'));
+    execFileSync('bash', [path.resolve(import.meta.dirname, '../../deploy/local/certs.sh'), dir], { stdio: 'ignore' });
+    const tls = await gatewayFor(s, { YOUFU_TLS_CERT: path.join(dir, 'server.pem'), YOUFU_TLS_KEY: path.join(dir, 'server.key') });
+    try {
+      expect(tls.url).toMatch(/^https:/);
+      const body = JSON.stringify(jsonBill(H, uniqueId('tls'), patient));
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = https.request(`${tls.url}${SETTLEMENT}/PreSettle`, { method: 'POST', ca: readFileSync(path.join(dir, 'ca.pem')), headers: { 'content-type': 'application/json', authorization: `Bearer ${his}` } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(answer.status, answer.text).toBe(200);
+      expect(JSON.parse(answer.text).result.funds[0].fundCode).toBe('610200');
+      // Plain HTTP to the TLS port gets no answer.
+      await expect(fetch(tls.url.replace('https:', 'http:') + '/healthz')).rejects.toThrow();
+    } finally {
+      await tls.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
