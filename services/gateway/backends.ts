@@ -17,6 +17,8 @@ export interface CallContext {
   authorization?: string;
   /** Epoch ms. */
   deadline: number;
+  /** Time spent waiting on the services, ms (added up over the calls; the `Server-Timing` header shows it). */
+  backendMs?: number;
 }
 
 const bytes = (b: Buffer) => b;
@@ -47,8 +49,13 @@ export function createBackends(contract: Contract, addresses: Record<string, str
     md.set('x-request-id', ctx.requestId);
     const client = channelOf(route.area);
     const path = `/${route.service.typeName}/${route.method.name}`;
+    const started = performance.now();
     return new Promise<Uint8Array>((resolve, reject) => {
-      const done = (err: grpc.ServiceError | null, res?: Buffer) => (err ? reject(fromServiceError(err)) : resolve(res!));
+      const done = (err: grpc.ServiceError | null, res?: Buffer) => {
+        ctx.backendMs = (ctx.backendMs ?? 0) + (performance.now() - started);
+        if (err) reject(fromServiceError(err));
+        else resolve(res!);
+      };
       if (route.method.methodKind === 'unary') {
         client.makeUnaryRequest(path, bytes, bytes, Buffer.from(messages[0] ?? new Uint8Array()), md, { deadline: ctx.deadline }, done);
       } else if (route.method.methodKind === 'client_streaming') {

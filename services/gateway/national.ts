@@ -192,9 +192,10 @@ const parse = <S extends z.ZodType>(schema: S, v: unknown, prefix: (string | num
   throw doorError(grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', violations.map((x) => `${x.field}: ${x.description}`).join('; '), { fieldViolations: violations });
 };
 
-export const NATIONAL_CODES: Record<string, { platform: string; rpc: string; handler: Handler }> = {
+export const NATIONAL_CODES: Record<string, { platform: string; rpc: string; reads: boolean; handler: Handler }> = {
   Y2303: {
     platform: '2303',
+    reads: true,
     rpc: 'PreSettle',
     handler: async (input, e, ctx, b) => {
       const d = parse(dataOf(billData), input, ['input']).data;
@@ -203,6 +204,7 @@ export const NATIONAL_CODES: Record<string, { platform: string; rpc: string; han
   },
   Y2304: {
     platform: '2304',
+    reads: false,
     rpc: 'Settle',
     handler: async (input, e, ctx, b) => {
       const d = parse(dataOf(billData), input, ['input']).data;
@@ -211,6 +213,7 @@ export const NATIONAL_CODES: Record<string, { platform: string; rpc: string; han
   },
   Y2305: {
     platform: '2305',
+    reads: false,
     rpc: 'Reverse',
     handler: async (input, e, ctx, b) => {
       const d = parse(dataOf(reversalData), input, ['input']).data;
@@ -220,6 +223,7 @@ export const NATIONAL_CODES: Record<string, { platform: string; rpc: string; han
   },
   Y3201: {
     platform: '3201',
+    reads: true,
     rpc: 'ReconcileTotals',
     handler: async (input, e, ctx, b) => {
       const d = parse(dataOf(totalsData), input, ['input']).data;
@@ -252,6 +256,7 @@ export const NATIONAL_CODES: Record<string, { platform: string; rpc: string; han
   },
   Y3202: {
     platform: '3202',
+    reads: true,
     rpc: 'ReconcileDetails',
     handler: async (input, e, ctx, b) => {
       const d = parse(dataOf(detailsData), input, ['input']).data;
@@ -333,12 +338,15 @@ export async function nationalDoor(raw: string, ctx: CallContext, backends: Back
   }
   const caller = sha256(ctx.authorization ?? '');
   const hash = sha256(raw);
-  const seen = await pool.query<{ request_hash: string; http_status: number; response: string }>('SELECT request_hash, http_status, response FROM national_messages WHERE caller = $1 AND msgid = $2', [caller, e.msgid]);
-  if (seen.rows[0]) {
-    if (seen.rows[0].request_hash !== hash) {
-      return answer({ http: 409, msgid: e.msgid, error: doorError(grpc.status.ALREADY_EXISTS, 'MSGID_REUSED', `msgid ${e.msgid} was sent before with other content: give each message its own msgid`, { fieldViolations: [{ field: 'msgid', description: 'already used for another message' }] }) });
-    }
-    return { http: seen.rows[0].http_status, body: seen.rows[0].response };
+  const reused = () =>
+    answer({ http: 409, msgid: e.msgid, error: doorError(grpc.status.ALREADY_EXISTS, 'MSGID_REUSED', `msgid ${e.msgid} was sent before with other content: give each message its own msgid`, { fieldViolations: [{ field: 'msgid', description: 'already used for another message' }] }) });
+  const stored = async () =>
+    (await pool.query<{ request_hash: string; http_status: number; response: string }>('SELECT request_hash, http_status, response FROM national_messages WHERE caller = $1 AND msgid = $2', [caller, e.msgid])).rows[0];
+  // What moves money (Y2304, Y2305) is looked up first, so a msgid reused for other content never
+  // reaches the service; a read (Y2303, Y3201, Y3202) is harmless to repeat: answered, then stored.
+  if (!code.reads) {
+    const seen = await stored();
+    if (seen) return seen.request_hash === hash ? { http: seen.http_status, body: seen.response } : reused();
   }
   let out: NationalAnswer;
   try {
@@ -347,14 +355,13 @@ export async function nationalDoor(raw: string, ctx: CallContext, backends: Back
     if (!isDoorError(err)) throw err;
     out = answer({ http: err.http, msgid: e.msgid, error: err });
   }
-  if (out.http < 500) {
-    // A concurrent copy may have stored first: its answer is the one given.
-    const stored = await pool.query<{ http_status: number; response: string }>(
-      `INSERT INTO national_messages (caller, msgid, infno, request_hash, http_status, response) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (caller, msgid) DO UPDATE SET caller = national_messages.caller RETURNING http_status, response`,
-      [caller, e.msgid, e.infno, hash, out.http, out.body],
-    );
-    return { http: stored.rows[0]!.http_status, body: stored.rows[0]!.response };
-  }
-  return out;
+  if (out.http >= 500) return out;
+  const inserted = await pool.query(
+    `INSERT INTO national_messages (caller, msgid, infno, request_hash, http_status, response) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (caller, msgid) DO NOTHING`,
+    [caller, e.msgid, e.infno, hash, out.http, out.body],
+  );
+  if (inserted.rowCount) return out;
+  // A copy sent meanwhile stored first: its answer is the one given.
+  const first = (await stored())!;
+  return first.request_hash === hash ? { http: first.http_status, body: first.response } : reused();
 }

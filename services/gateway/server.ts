@@ -133,11 +133,16 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
+    // Server-Timing: the whole request in the gateway, and the part spent waiting on the services.
+    const t = timings.get(res);
+    if (t) headers = { ...headers, 'server-timing': `gateway;dur=${(performance.now() - t.started).toFixed(2)}, backend;dur=${(t.ctx?.backendMs ?? 0).toFixed(2)}` };
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(text);
   };
   const fail = (res: http.ServerResponse, e: DoorError, requestId: string, headers: Record<string, string> = {}) => send(res, e.http, errorBody(e, requestId), headers);
 
+  const timings = new WeakMap<http.ServerResponse, { started: number; ctx?: CallContext }>();
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    timings.set(res, { started: performance.now() });
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -182,6 +187,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       throw e;
     }
     const ctx: CallContext = { requestId, ...(authorization ? { authorization } : {}), deadline: Date.now() + o.timeoutMs };
+    timings.get(res)!.ctx = ctx;
     const started = performance.now();
     if (door === 'national') {
       const a = await nationalDoor(body, ctx, backends, o.pool);

@@ -2,14 +2,21 @@
  * The gateway's doors beside the direct gRPC call, in the same run: Settle of a bill (an uncapped
  * grade-3 disabled serviceman, fund 350100) through gRPC, the JSON door, the national envelope
  * (Y2304) and the FHIR facade (Claim), the calls interleaved (gRPC, JSON, national, FHIR, gRPC, …)
- * so drift of the machine falls on every door alike; p50 / p99 per door and what each door adds.
+ * so drift of the machine falls on every door alike; p50 / p99 per door and what each door adds:
+ * as the difference of the distributions, and per call (what the client waited minus what the
+ * gateway waited on the services, from its Server-Timing header: the door's own work and the hop).
  *   npx tsx test/bench/gateway.ts [--bills 300]
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { idGenerator, movableClock, pbDate, disabled } from '../persons/support';
 import { bill, designate, registerPerson, startSettlementStack } from '../settlement/support';
-import { gatewayFor } from '../gateway/support';
-import { uniqueId } from '../support/env';
+import { gatewayEnvFor } from '../gateway/support';
+import { eventually, uniqueId } from '../support/env';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const { values } = parseArgs({ options: { bills: { type: 'string', default: '300' } } });
 const N = Number(values.bills);
@@ -19,13 +26,22 @@ const H = `HB${uniqueId('g').replace(/\W/g, '').slice(-8)}`;
 const his = await designate(s, H);
 const patient = idGenerator(4242)();
 await registerPerson(s, patient, { identities: [{ attributes: disabled(3), effectiveFrom: pbDate('2021-01-10') }] });
-const gw = await gatewayFor(s, { YOUFU_LOG_LEVEL: 'error', YOUFU_GATEWAY_RATE: '100000', YOUFU_GATEWAY_BURST: '100000' });
+// The gateway in a process of its own, as in production (the services and this client share this one).
+const port = 18_000 + Math.floor(Math.random() * 1000);
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'services/gateway/main.ts')], {
+  env: { ...process.env, ...gatewayEnvFor(s, { YOUFU_LOG_LEVEL: 'error', YOUFU_GATEWAY_PORT: String(port), YOUFU_GATEWAY_RATE: '100000', YOUFU_GATEWAY_BURST: '100000' }) },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const gw = { url: `http://127.0.0.1:${port}`, stop: async () => void child.kill('SIGTERM') };
+await eventually(async () => ((await fetch(`${gw.url}/healthz`).catch(() => undefined))?.ok ? true : undefined), 60_000, 'gateway up');
 const auth = { authorization: `Bearer ${his}` };
 
+/** POSTs and returns the ms the gateway spent waiting on the services (its Server-Timing `backend`). */
 const post = async (path: string, type: string, body: unknown) => {
   const r = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { ...auth, 'content-type': type }, body: JSON.stringify(body) });
   const text = await r.text();
   if (r.status !== 200 || text.includes('"infcode":-1')) throw new Error(`${path}: ${r.status} ${text.slice(0, 300)}`);
+  return Number(/backend;dur=([\d.]+)/.exec(r.headers.get('server-timing') ?? '')?.[1] ?? NaN);
 };
 const jsonBill = (billNo: string) => ({
   bill: {
@@ -61,21 +77,27 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 /** Interleaved calls of every door, `n` each; p50 / p99 and what each adds to gRPC's. */
 async function run(label: string, doors: Record<string, (billNo: string) => Promise<unknown>>, n: number) {
   const lat = new Map(Object.keys(doors).map((d) => [d, [] as number[]]));
+  /** Per call: what the client waited minus what the gateway waited on the services. */
+  const added = new Map(Object.keys(doors).map((d) => [d, [] as number[]]));
   // Warm-up (connections, the JIT), not measured.
   for (let i = 0; i < 10; i++) for (const f of Object.values(doors)) await f(uniqueId('warm'));
   for (let i = 0; i < n; i++) {
     for (const [d, f] of Object.entries(doors)) {
       const t = performance.now();
-      await f(uniqueId('b'));
-      lat.get(d)!.push(performance.now() - t);
+      const backend = await f(uniqueId('b'));
+      const ms = performance.now() - t;
+      lat.get(d)!.push(ms);
+      if (typeof backend === 'number') added.get(d)!.push(ms - backend);
     }
   }
   const direct = lat.get('gRPC')!;
   console.log(`\n${label}, ${n} calls per door, one caller, interleaved (ms):`);
-  console.log(`${'door'.padEnd(18)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)}`);
+  console.log(`${'door'.padEnd(18)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} │ p50 − gRPC's, p99 − gRPC's │ added per call: p50, p99`);
   for (const [d, xs] of lat) {
-    const add = (p: number) => (d === 'gRPC' ? '' : (pct(xs, p) - pct(direct, p)).toFixed(2));
-    console.log(`${d.padEnd(18)} ${pct(xs, 50).toFixed(2).padStart(7)} ${pct(xs, 99).toFixed(2).padStart(7)} ${add(50).padStart(7)} ${add(99).padStart(7)}`);
+    const diff = (p: number) => (d === 'gRPC' ? '' : (pct(xs, p) - pct(direct, p)).toFixed(2));
+    const own = added.get(d)!;
+    const per = (p: number) => (own.length ? pct(own, p).toFixed(2) : '');
+    console.log(`${d.padEnd(18)} ${pct(xs, 50).toFixed(2).padStart(7)} ${pct(xs, 99).toFixed(2).padStart(7)} │ ${diff(50).padStart(7)} ${diff(99).padStart(7)}           │ ${per(50).padStart(7)} ${per(99).padStart(7)}`);
   }
 }
 

@@ -97,6 +97,11 @@ describe("the national platform's envelope (Y2303 / Y2304 / Y2305 / Y3201 / Y320
 
   it('quotes (Y2303) without paying, reverses (Y2305) releasing the cap, and reconciles totals and details (Y3201 / Y3202)', async () => {
     const quote = await call('Y2303', data(uniqueId('q'), other));
+    // A read is answered, then stored: the same msgid again gets the first answer byte for byte; other content is refused.
+    const qenv = envelope('Y2303', data(uniqueId('q'), other));
+    const q1 = await post(gw, '/national/v1', qenv, { token: his });
+    expect((await post(gw, '/national/v1', qenv, { token: his })).text).toBe(q1.text);
+    expect((await post(gw, '/national/v1', { ...qenv, input: data(uniqueId('q'), patient) }, { token: his })).json).toMatchObject({ infcode: -1, err_reason: 'MSGID_REUSED' });
     // The cap left after the bill quoted: 30,000 − 3,200 yuan.
     expect(quote.json.output.setlinfo).toMatchObject({ setl_id: '', fund_pay_sumamt: 3200, cap_left: 26800 });
     const billNo = uniqueId('r');

@@ -7,9 +7,8 @@ import type { RunningGateway } from '../../services/gateway/server';
 import type { SettlementStack } from '../settlement/support';
 import { serviceEnv } from '../support/env';
 
-/** The gateway process's own start (services/gateway/main.ts) with the stack's addresses and database; `env` overrides. */
-export function gatewayFor(s: SettlementStack, env: Record<string, string> = {}): Promise<RunningGateway> {
-  return startGatewayFromEnv(
+/** The gateway's environment beside a settlement stack: its addresses and database; `env` overrides. */
+export const gatewayEnvFor = (s: SettlementStack, env: Record<string, string> = {}) =>
     serviceEnv(s.persons.db.adminUrl, s.persons.prefix, {
       YOUFU_LOG_LEVEL: 'silent',
       YOUFU_GATEWAY_PORT: '0',
@@ -20,9 +19,10 @@ export function gatewayFor(s: SettlementStack, env: Record<string, string> = {})
       YOUFU_GATEWAY_RATE: '1000',
       YOUFU_GATEWAY_BURST: '1000',
       ...env,
-    }),
-  );
-}
+    });
+
+/** The gateway process's own start (services/gateway/main.ts) in this process, beside a settlement stack. */
+export const gatewayFor = (s: SettlementStack, env: Record<string, string> = {}): Promise<RunningGateway> => startGatewayFromEnv(gatewayEnvFor(s, env));
 
 export interface Answer {
   status: number;
