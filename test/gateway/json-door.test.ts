@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import type { RunningGateway } from '../../services/gateway/server';
-import { movableClock, pbDate, survivor, idGenerator, type GeneratedId } from '../persons/support';
+import { ImportPersonsRequest } from '../../protos/gen/youfu/persons/v1/persons';
+import { importRecords, movableClock, pbDate, survivor, idGenerator, type GeneratedId } from '../persons/support';
 import { token, uniqueId } from '../support/env';
 import { bill, designate, registerPerson, startSettlementStack, type SettlementStack } from '../settlement/support';
 import { gatewayFor, post } from './support';
@@ -116,6 +117,28 @@ describe('the JSON door', () => {
     const listed = await post(gw, '/v1/youfu.persons.v1.EntitledPersonService/ListPersons', { page: { pageSize: 5 } }, { token: clerk });
     expect(listed.status).toBe(200);
     expect(Array.isArray(listed.json.persons)).toBe(true);
+  });
+
+  it('streams a client-streaming RPC (ImportPersons) from newline-delimited JSON, field paths prefixed with the line', async () => {
+    const clerk = await token('clerk', 'clerk-li');
+    const { records } = importRecords(3, { seed: 93_001 });
+    const line = (item: object) => JSON.stringify(ImportPersonsRequest.toJSON({ item } as ImportPersonsRequest));
+    const key = uniqueId('gw-import');
+    const ndjson = [
+      line({ $case: 'header', value: { idempotencyKey: key, description: 'legacy registry through the JSON door' } }),
+      ...records.map((r) => line({ $case: 'record', value: r })),
+      line({ $case: 'end', value: { recordCount: records.length } }),
+    ].join('\n');
+    const r = await post(gw, '/v1/youfu.persons.v1.EntitledPersonService/ImportPersons', ndjson, { token: clerk, headers: { 'content-type': 'application/x-ndjson' } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.summary).toMatchObject({ accepted: 3, rejected: 0, complete: true });
+    expect(r.json.results.map((x: { row: number }) => x.row)).toEqual([1, 2, 3]);
+    // A wrong type on line 3 (the second record) names the line and the field; nothing was imported.
+    const bad = ndjson.split('\n');
+    bad[2] = bad[2]!.replace(/"row":\s*2/, '"row":"two"');
+    const refused = await post(gw, '/v1/youfu.persons.v1.EntitledPersonService/ImportPersons', bad.join('\n').replace(key, `${key}-b`), { token: clerk, headers: { 'content-type': 'application/x-ndjson' } });
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.json.error.fieldViolations[0].field).toBe('[2].record.row');
   });
 
   it('limits each caller to its rate with 429 and Retry-After, other callers unaffected', async () => {
