@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { JsonValue } from '@bufbuild/protobuf';
 import { channel } from '../lib/grpc';
 import { doorError, fromServiceError } from './errors';
-import { binaryToJson, jsonToBinary, JsonFieldError } from './json';
+import { binaryToJson, jsonToBinary } from './json';
 import type { Contract, Route } from './registry';
 
 /** What a call carries from the HTTP request. */
@@ -72,13 +72,7 @@ export function createBackends(contract: Contract, addresses: Record<string, str
     async callJson(path, json, ctx) {
       const route = contract.routes.get(path);
       if (!route) throw doorError(grpc.status.UNIMPLEMENTED, 'NO_SUCH_RPC', `no RPC ${path}`);
-      let body: Uint8Array;
-      try {
-        body = jsonToBinary(route.method.input, json, contract.registry);
-      } catch (e) {
-        if (e instanceof JsonFieldError) throw doorError(grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', e.message, { fieldViolations: [{ field: e.field, description: e.message }] });
-        throw e;
-      }
+      const body = jsonToBinary(route.method.input, json, contract.registry);
       return binaryToJson(route.method.output, await call(route, [body], ctx), contract.registry);
     },
     close() {

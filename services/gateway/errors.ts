@@ -5,7 +5,8 @@
  * `err_msg`, FHIR's OperationOutcome); the mapping lives here only.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { FieldViolation } from '../lib/errors';
+import type { z } from 'zod';
+import { fromZodError, type FieldViolation } from '../lib/errors';
 import { errorDetails } from '../lib/grpc';
 
 /** HTTP status per gRPC code. A rule not met is 422 (the request was understood and refused); a stale version or duplicate is 409. */
@@ -63,3 +64,11 @@ export const isDoorError = (e: unknown): e is DoorError => typeof e === 'object'
 export const errorBody = (e: DoorError, requestId: string) => ({
   error: { code: e.code, status: e.status, reason: e.reason, message: e.message, fieldViolations: e.fieldViolations, metadata: e.metadata, requestId },
 });
+
+/** Parses a door's input with zod; a failure is INVALID_ARGUMENT `INVALID_FIELD` with field paths under `prefix` (lib/errors `fromZodError`). */
+export function parseDoorInput<S extends z.ZodType>(schema: S, value: unknown, prefix: (string | number)[] = []): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const e = fromZodError(r.error, prefix);
+  throw doorError(grpc.status.INVALID_ARGUMENT, e.reason, e.message, { fieldViolations: e.violations });
+}

@@ -19,7 +19,8 @@ import { z } from 'zod';
 import type { FieldViolation } from '../lib/errors';
 import { formatYuan } from '../lib/money';
 import type { Backends, CallContext } from './backends';
-import { doorError, isDoorError, type DoorError } from './errors';
+import { doorError, isDoorError, parseDoorInput, type DoorError } from './errors';
+import { parseJson } from './json';
 import { fenOf, Yuan, yuan, yuanJson } from './yuan';
 
 const SETTLEMENT = '/v1/youfu.settlement.v1.MedicalSettlementService';
@@ -193,12 +194,6 @@ function validate(resource: unknown, type: string): void {
   }
 }
 
-function parse<S extends z.ZodType>(schema: S, v: unknown, type: string): z.output<S> {
-  const r = schema.safeParse(v);
-  if (r.success) return r.data;
-  const violations = r.error.issues.map((i) => ({ field: [type, ...i.path.filter((p) => typeof p === 'string')].join('.'), description: i.message }));
-  throw doorError(grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', violations.map((x) => `${x.field}: ${x.description}`).join('; '), { fieldViolations: violations });
-}
 
 // ---------- answers ----------
 
@@ -299,16 +294,11 @@ export async function fhirDoor(method: string, path: string, body: string, ctx: 
     if (method !== 'POST' || (rest !== '/Claim' && rest !== '/CoverageEligibilityRequest')) {
       throw doorError(grpc.status.NOT_FOUND, 'NO_SUCH_ROUTE', `${method} ${path} is not served (GET ${FHIR_BASE}/metadata lists what is)`);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(body);
-    } catch (e) {
-      throw doorError(grpc.status.INVALID_ARGUMENT, 'MALFORMED_JSON', `the body is not JSON: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    const json = parseJson(body);
     loadFhirDefinitions();
     validate(json, resource);
     if (resource === 'CoverageEligibilityRequest') {
-      const q = parse(eligibilitySchema, json, resource);
+      const q = parseDoorInput(eligibilitySchema, json, [resource]);
       const res: any = await backends.callJson(`${SETTLEMENT}/CheckEligibility`, { hospitalCode: q.provider.identifier.value, nationalId: q.patient.identifier.value, name: q.patient.display, date: q.servicedDate }, ctx);
       const req = json as any;
       const benefit = (type: string, value: object) => ({ type: { text: type }, ...value });
@@ -351,7 +341,7 @@ export async function fhirDoor(method: string, path: string, body: string, ctx: 
       };
     }
     const claim = json as any;
-    const c = parse(claimSchema, json, 'Claim');
+    const c = parseDoorInput(claimSchema, json, ['Claim']);
     const bill = billOf(c);
     if (c.status === 'cancelled') {
       const res = await backends.callJson(`${SETTLEMENT}/Reverse`, { hospitalCode: bill.bill.hospitalCode, billNo: bill.bill.billNo, reason: 'FHIR Claim cancelled' }, ctx);

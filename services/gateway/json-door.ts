@@ -6,49 +6,28 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { JsonValue } from '@bufbuild/protobuf';
-import type { FieldViolation } from '../lib/errors';
 import type { Backends, CallContext } from './backends';
 import { doorError } from './errors';
-import { binaryToJson, jsonToBinary, JsonFieldError } from './json';
+import { binaryToJson, jsonToBinary, parseJson } from './json';
 import type { Contract, Route } from './registry';
 
 export const JSON_TYPES = ['application/json', 'application/x-ndjson'];
 
-/** Parses a body as JSON, or throws MALFORMED_JSON (with the line for NDJSON). */
-export function parseJson(text: string, at = ''): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw doorError(grpc.status.INVALID_ARGUMENT, 'MALFORMED_JSON', `the body${at} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-const invalid = (violations: FieldViolation[]) =>
-  doorError(grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', violations.map((v) => `${v.field || '(body)'}: ${v.description}`).join('; '), { fieldViolations: violations });
-
-function encode(route: Route, json: unknown, contract: Contract, prefix = ''): Uint8Array {
-  try {
-    return jsonToBinary(route.method.input, json, contract.registry);
-  } catch (e) {
-    if (e instanceof JsonFieldError) throw invalid([{ field: prefix && e.field ? `${prefix}.${e.field}` : prefix || e.field, description: e.message }]);
-    throw e;
-  }
-}
-
 /** The messages of a request body: one for a unary RPC, each line (or array element) of a stream. */
 function messagesOf(route: Route, body: string, contract: Contract): Uint8Array[] {
-  if (route.method.methodKind !== 'client_streaming') return [encode(route, parseJson(body), contract)];
+  const encode = (json: unknown, prefix: number[] = []) => jsonToBinary(route.method.input, json, contract.registry, prefix);
+  if (route.method.methodKind !== 'client_streaming') return [encode(parseJson(body))];
   const trimmed = body.trim();
   if (trimmed.startsWith('[')) {
     const all = parseJson(trimmed);
-    if (!Array.isArray(all)) throw invalid([{ field: '', description: 'expected an array of messages' }]);
-    return all.map((m, n) => encode(route, m, contract, `[${n}]`));
+    if (!Array.isArray(all)) throw doorError(grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', '(body): expected an array of messages', { fieldViolations: [{ field: '', description: 'expected an array of messages' }] });
+    return all.map((m, n) => encode(m, [n]));
   }
   return trimmed
     .split('\n')
     .map((line, n) => ({ line: line.trim(), n }))
     .filter((l) => l.line)
-    .map(({ line, n }) => encode(route, parseJson(line, ` (line ${n + 1})`), contract, `[${n}]`));
+    .map(({ line, n }) => encode(parseJson(line, ` (line ${n + 1})`), [n]));
 }
 
 export async function callJsonDoor(route: Route, body: string, ctx: CallContext, contract: Contract, backends: Backends): Promise<JsonValue> {

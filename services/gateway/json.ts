@@ -4,28 +4,31 @@
  * generated `fromJSON` would coerce or drop them. A refusal names the field path, in the JSON names
  * the services' own BadRequest violations use (`bill.costs.total.fen`, `rows[2].amount`).
  */
+import * as grpc from '@grpc/grpc-js';
 import { fromBinary, fromJson, toBinary, toJson, type DescMessage, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
 import { fieldPath } from '../lib/errors';
+import { doorError } from './errors';
 
-/** A request body the mapping refuses: where, and why. */
-export class JsonFieldError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'JsonFieldError';
+/** Parses a body as JSON, or throws MALFORMED_JSON (`at` names the part, e.g. a line of NDJSON). */
+export function parseJson(text: string, at = ''): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw doorError(grpc.status.INVALID_ARGUMENT, 'MALFORMED_JSON', `the body${at} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
-/** JSON → the message's protobuf bytes, or a JsonFieldError naming the first bad field. */
-export function jsonToBinary(desc: DescMessage, json: unknown, registry: FileRegistry): Uint8Array {
+/**
+ * JSON → the message's protobuf bytes, or INVALID_ARGUMENT `INVALID_FIELD` naming the first bad
+ * field (under `prefix`, e.g. the index of a streamed message).
+ */
+export function jsonToBinary(desc: DescMessage, json: unknown, registry: FileRegistry, prefix: (string | number)[] = []): Uint8Array {
   try {
     return toBinary(desc, fromJson(desc, json as JsonValue, { registry }));
   } catch (e) {
-    const at = locate(desc, json, registry, []);
-    const why = e instanceof Error ? e.message.replace(/^cannot decode (message|field) [\w.]+ from JSON: /, '') : String(e);
-    throw new JsonFieldError(fieldPath(at), why);
+    const field = fieldPath([...prefix, ...locate(desc, json, registry, [])]);
+    const description = e instanceof Error ? e.message.replace(/^cannot decode (message|field) [\w.]+ from JSON: /, '') : String(e);
+    throw doorError(grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', `${field || '(body)'}: ${description}`, { fieldViolations: [{ field, description }] });
   }
 }
 

@@ -20,9 +20,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { isValidDate } from '../lib/civil';
 import type { Pool } from '../lib/db';
-import { fieldPath, type FieldViolation } from '../lib/errors';
 import type { Backends, CallContext } from './backends';
-import { doorError, isDoorError, type DoorError } from './errors';
+import { doorError, isDoorError, parseDoorInput, type DoorError } from './errors';
+import { parseJson } from './json';
 import { fenOf, shanghaiTime, Yuan, yuan, yuanJson } from './yuan';
 
 const SETTLEMENT = '/v1/youfu.settlement.v1.MedicalSettlementService';
@@ -185,38 +185,24 @@ const platformField = (f: string) => {
   return mapped ? `${mapped}${m[2]!.replace(/^\.fen$/, '').replace(/^(\[\d+\])\.amount(\.fen)?/, '$1.det_item_fee_sumamt')}` : f;
 };
 
-const parse = <S extends z.ZodType>(schema: S, v: unknown, prefix: (string | number)[]): z.output<S> => {
-  const r = schema.safeParse(v);
-  if (r.success) return r.data;
-  const violations: FieldViolation[] = r.error.issues.map((i) => ({ field: fieldPath([...prefix, ...i.path]), description: i.message }));
-  throw doorError(grpc.status.INVALID_ARGUMENT, 'INVALID_FIELD', violations.map((x) => `${x.field}: ${x.description}`).join('; '), { fieldViolations: violations });
-};
+
+/** Y2303 and Y2304: a bill to PreSettle or Settle, answered as setlinfo and setldetail. */
+const billHandler =
+  (rpc: 'PreSettle' | 'Settle'): Handler =>
+  async (input, e, ctx, b) => {
+    const d = parseDoorInput(dataOf(billData), input, ['input']).data;
+    return settlementOutput(await b.callJson(`${SETTLEMENT}/${rpc}`, bill(d, e), ctx), d);
+  };
 
 export const NATIONAL_CODES: Record<string, { platform: string; rpc: string; reads: boolean; handler: Handler }> = {
-  Y2303: {
-    platform: '2303',
-    reads: true,
-    rpc: 'PreSettle',
-    handler: async (input, e, ctx, b) => {
-      const d = parse(dataOf(billData), input, ['input']).data;
-      return settlementOutput(await b.callJson(`${SETTLEMENT}/PreSettle`, bill(d, e), ctx), d);
-    },
-  },
-  Y2304: {
-    platform: '2304',
-    reads: false,
-    rpc: 'Settle',
-    handler: async (input, e, ctx, b) => {
-      const d = parse(dataOf(billData), input, ['input']).data;
-      return settlementOutput(await b.callJson(`${SETTLEMENT}/Settle`, bill(d, e), ctx), d);
-    },
-  },
+  Y2303: { platform: '2303', rpc: 'PreSettle', reads: true, handler: billHandler('PreSettle') },
+  Y2304: { platform: '2304', rpc: 'Settle', reads: false, handler: billHandler('Settle') },
   Y2305: {
     platform: '2305',
     reads: false,
     rpc: 'Reverse',
     handler: async (input, e, ctx, b) => {
-      const d = parse(dataOf(reversalData), input, ['input']).data;
+      const d = parseDoorInput(dataOf(reversalData), input, ['input']).data;
       const r: any = await b.callJson(`${SETTLEMENT}/Reverse`, { hospitalCode: e.fixmedins_code, billNo: d.medins_setl_id, reason: d.memo || `reversal Y2305, msgid ${e.msgid}, by ${e.opter}` }, ctx);
       return { setlinfo: { setl_id: r.settlementId, medins_setl_id: d.medins_setl_id, revs_time: shanghaiTime(r.reversedAt), stmt_ym: r.period, rls_lmt_amt: new Yuan(fenOf(r.released)) } };
     },
@@ -226,7 +212,7 @@ export const NATIONAL_CODES: Record<string, { platform: string; rpc: string; rea
     reads: true,
     rpc: 'ReconcileTotals',
     handler: async (input, e, ctx, b) => {
-      const d = parse(dataOf(totalsData), input, ['input']).data;
+      const d = parseDoorInput(dataOf(totalsData), input, ['input']).data;
       const r: any = await b.callJson(
         `${SETTLEMENT}/ReconcileTotals`,
         {
@@ -259,7 +245,7 @@ export const NATIONAL_CODES: Record<string, { platform: string; rpc: string; rea
     reads: true,
     rpc: 'ReconcileDetails',
     handler: async (input, e, ctx, b) => {
-      const d = parse(dataOf(detailsData), input, ['input']).data;
+      const d = parseDoorInput(dataOf(detailsData), input, ['input']).data;
       const r: any = await b.callJson(
         `${SETTLEMENT}/ReconcileDetails`,
         { hospitalCode: e.fixmedins_code, fromDate: civil(d.stmt_begndate), toDate: civil(d.stmt_enddate), page: { pageSize: d.page_size ?? 100, pageToken: d.page_token ?? '' } },
@@ -318,15 +304,9 @@ export const nationalError = (e: DoorError): NationalAnswer => answer({ http: e.
 
 /** Answers one request envelope (the body as sent), by msgid once per caller. */
 export async function nationalDoor(raw: string, ctx: CallContext, backends: Backends, pool: Pool): Promise<NationalAnswer> {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (e) {
-    return answer({ http: 400, error: doorError(grpc.status.INVALID_ARGUMENT, 'MALFORMED_JSON', `the body is not JSON: ${e instanceof Error ? e.message : String(e)}`) });
-  }
   let e: Envelope;
   try {
-    e = parse(envelope, json, []);
+    e = parseDoorInput(envelope, parseJson(raw));
   } catch (err) {
     if (isDoorError(err)) return answer({ http: err.http, error: err });
     throw err;

