@@ -20,6 +20,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { isValidDate } from '../lib/civil';
 import type { Pool } from '../lib/db';
+import type { Logger } from '../lib/log';
 import type { Backends, CallContext } from './backends';
 import { doorError, isDoorError, parseDoorInput, type DoorError } from './errors';
 import { parseJson } from './json';
@@ -303,7 +304,7 @@ function answer(o: { http: number; msgid?: string; output?: unknown; error?: Doo
 export const nationalError = (e: DoorError): NationalAnswer => answer({ http: e.http, error: e });
 
 /** Answers one request envelope (the body as sent), by msgid once per caller. */
-export async function nationalDoor(raw: string, ctx: CallContext, backends: Backends, pool: Pool): Promise<NationalAnswer> {
+export async function nationalDoor(raw: string, ctx: CallContext, backends: Backends, pool: Pool, log: Logger): Promise<NationalAnswer> {
   let e: Envelope;
   try {
     e = parseDoorInput(envelope, parseJson(raw));
@@ -322,24 +323,34 @@ export async function nationalDoor(raw: string, ctx: CallContext, backends: Back
     answer({ http: 409, msgid: e.msgid, error: doorError(grpc.status.ALREADY_EXISTS, 'MSGID_REUSED', `msgid ${e.msgid} was sent before with other content: give each message its own msgid`, { fieldViolations: [{ field: 'msgid', description: 'already used for another message' }] }) });
   const stored = async () =>
     (await pool.query<{ request_hash: string; http_status: number; response: string }>('SELECT request_hash, http_status, response FROM national_messages WHERE caller = $1 AND msgid = $2', [caller, e.msgid])).rows[0];
-  // What moves money (Y2304, Y2305) is looked up first, so a msgid reused for other content never
-  // reaches the service; a read (Y2303, Y3201, Y3202) is harmless to repeat: answered, then stored.
-  if (!code.reads) {
-    const seen = await stored();
+  const store = (out: NationalAnswer) =>
+    pool.query(
+      `INSERT INTO national_messages (caller, msgid, infno, request_hash, http_status, response) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (caller, msgid) DO NOTHING`,
+      [caller, e.msgid, e.infno, hash, out.http, out.body],
+    );
+  const ask = async (): Promise<NationalAnswer> => {
+    try {
+      return answer({ http: 200, msgid: e.msgid, output: await code.handler(e.input, e, ctx, backends) });
+    } catch (err) {
+      if (!isDoorError(err)) throw err;
+      return answer({ http: err.http, msgid: e.msgid, error: err });
+    }
+  };
+  // A read (Y2303, Y3201, Y3202) is harmless to repeat: looked up while it is asked, answered, and
+  // stored after the answer (off its path); copies sent at the same moment may each be answered.
+  if (code.reads) {
+    const [seen, out] = await Promise.all([stored(), ask()]);
     if (seen) return seen.request_hash === hash ? { http: seen.http_status, body: seen.response } : reused();
+    if (out.http < 500) void store(out).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err), msgid: e.msgid, requestId: ctx.requestId }, 'a read was answered but not stored: its msgid will be asked again'));
+    return out;
   }
-  let out: NationalAnswer;
-  try {
-    out = answer({ http: 200, msgid: e.msgid, output: await code.handler(e.input, e, ctx, backends) });
-  } catch (err) {
-    if (!isDoorError(err)) throw err;
-    out = answer({ http: err.http, msgid: e.msgid, error: err });
-  }
+  // What moves money (Y2304, Y2305) is looked up first, so a msgid reused for other content never
+  // reaches the service, and its answer is stored before it is given.
+  const seen = await stored();
+  if (seen) return seen.request_hash === hash ? { http: seen.http_status, body: seen.response } : reused();
+  const out = await ask();
   if (out.http >= 500) return out;
-  const inserted = await pool.query(
-    `INSERT INTO national_messages (caller, msgid, infno, request_hash, http_status, response) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (caller, msgid) DO NOTHING`,
-    [caller, e.msgid, e.infno, hash, out.http, out.body],
-  );
+  const inserted = await store(out);
   if (inserted.rowCount) return out;
   // A copy sent meanwhile stored first: its answer is the one given.
   const first = (await stored())!;

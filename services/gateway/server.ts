@@ -190,7 +190,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     timings.get(res)!.ctx = ctx;
     const started = performance.now();
     if (door === 'national') {
-      const a = await nationalDoor(body, ctx, backends, o.pool);
+      const a = await nationalDoor(body, ctx, backends, o.pool, o.log);
       o.log.debug({ requestId, door, http: a.http, ms: Math.round(performance.now() - started) }, 'national door');
       return send(res, a.http, a.body);
     }

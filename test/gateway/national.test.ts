@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../services/gateway/server';
 import { formatYuan } from '../../services/lib/money';
 import { idGenerator, movableClock, type GeneratedId } from '../persons/support';
-import { uniqueId } from '../support/env';
+import { eventually, uniqueId } from '../support/env';
 import { bill, type SettlementStack } from '../settlement/support';
 import { hospitalCode, post, startGatewayStack } from './support';
 
@@ -92,10 +92,11 @@ describe("the national platform's envelope (Y2303 / Y2304 / Y2305 / Y3201 / Y320
 
   it('quotes (Y2303) without paying, reverses (Y2305) releasing the cap, and reconciles totals and details (Y3201 / Y3202)', async () => {
     const quote = await call('Y2303', data(uniqueId('q'), other));
-    // A read is answered, then stored: the same msgid again gets the first answer byte for byte; other content is refused.
+    // A read is answered, then stored (off the answer's path): once stored, the same msgid again gets
+    // the first answer byte for byte (each fresh answer has its own inf_refmsgid and time); other content is refused.
     const qenv = envelope('Y2303', data(uniqueId('q'), other));
     const q1 = await post(gw, '/national/v1', qenv, { token: his });
-    expect((await post(gw, '/national/v1', qenv, { token: his })).text).toBe(q1.text);
+    await eventually(async () => ((await post(gw, '/national/v1', qenv, { token: his })).text === q1.text ? true : undefined), 10_000, 'the first answer again');
     expect((await post(gw, '/national/v1', { ...qenv, input: data(uniqueId('q'), patient) }, { token: his })).json).toMatchObject({ infcode: -1, err_reason: 'MSGID_REUSED' });
     // The cap left after the bill quoted: 30,000 − 3,200 yuan.
     expect(quote.json.output.setlinfo).toMatchObject({ setl_id: '', fund_pay_sumamt: 3200, cap_left: 26800 });
