@@ -13,7 +13,7 @@ const workflowBans = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'protos/gen/**', '.local/**', 'eslint.config.js'] },
+  { ignores: ['node_modules/**', 'protos/gen/**', '.local/**', 'console/dist/**', 'eslint.config.js'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

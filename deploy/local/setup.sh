@@ -30,3 +30,7 @@ npx buf build node_modules/@grpc/reflection/build/proto -o "$parts/4.binpb" \
   --path node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto \
   --path node_modules/@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto
 cat "$parts"/{1,2,3,4}.binpb > protos/gen/image.binpb
+
+# The staff console (console/ → console/dist), served by the gateway under /console/.
+echo "[setup] console build (console/ -> console/dist)"
+npx vite build --config console/vite.config.ts --logLevel warn

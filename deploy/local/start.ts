@@ -54,7 +54,7 @@ async function main() {
     const codec = await startCodecEndpoint();
     running.push({ name: 'codec', stop: codec.stop, line: `${'codec'.padEnd(14)} Temporal payload codec http://127.0.0.1:${codec.port} (${codec.anonymous ? 'development: no login needed' : 'auditor / approver tokens only'})` });
     const gw = await startGatewayFromEnv();
-    running.push({ name: 'gateway', stop: gw.stop, line: `${'gateway'.padEnd(14)} JSON ${gw.url}/v1/<package>.<Service>/<Method>   OpenAPI ${gw.url}/docs` });
+    running.push({ name: 'gateway', stop: gw.stop, line: `${'gateway'.padEnd(14)} JSON ${gw.url}/v1/<package>.<Service>/<Method>   OpenAPI ${gw.url}/docs\n  ${'console'.padEnd(14)} ${gw.url}/console/ (staff console; development sign-in)` });
     const w = await startWorkflowsWorker();
     running.push({ name: w.name, stop: w.stop, line: `${w.name.padEnd(14)} Temporal worker, task queue "${w.taskQueue}" (${w.workflows})   metrics http://127.0.0.1:${w.metricsPort}/metrics` });
   } catch (err) {

@@ -12,7 +12,10 @@ t bash deploy/local/setup.sh
 t bash deploy/local/stack.sh up
 # Temporal's time-skipping test server (Java, from Maven) for tests of long timers.
 t bash deploy/local/test-server.sh install
+# Debian's Chromium for the console's tests in a real browser.
+t bash deploy/local/browser.sh
 t npx tsc -p .
+t npx tsc -p console
 t npx eslint .
 t bash deploy/local/buf-breaking.sh
 mkdir -p .local

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ConfigError, envPort, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { databaseEnv, openDatabase } from '../lib/runtime';
+import { defaultConsoleDir } from './console';
 import { loadContract } from './registry';
 import { startGateway, type RunningGateway } from './server';
 
@@ -36,6 +37,12 @@ export const gatewayEnv = {
   YOUFU_GATEWAY_BURST: z.coerce.number().int().min(1).default(100),
   /** Deadline of each call to a service, ms. */
   YOUFU_GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** The staff console's built files (`npm run build:console`). */
+  YOUFU_CONSOLE_DIR: z.string().min(1).optional(),
+  /** The console's development sign-in (`POST /console/session`); on outside production unless `false`, refused in production. */
+  YOUFU_CONSOLE_DEV_SIGN_IN: z.enum(['true', 'false']).optional(),
+  /** Lifetime of a development sign-in's token, seconds. */
+  YOUFU_CONSOLE_SESSION_TTL: z.coerce.number().int().min(60).default(8 * 3600),
   /** Server TLS (PEM files), as for the services. */
   YOUFU_TLS_CERT: file,
   YOUFU_TLS_KEY: file,
@@ -48,6 +55,7 @@ export const gatewayEnv = {
 export async function startGatewayFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<RunningGateway> {
   const cfg = loadConfig(gatewayEnv, env);
   if (!!cfg.YOUFU_TLS_CERT !== !!cfg.YOUFU_TLS_KEY) throw new ConfigError(['YOUFU_TLS_CERT and YOUFU_TLS_KEY: set both']);
+  if (cfg.YOUFU_ENV === 'production' && cfg.YOUFU_CONSOLE_DEV_SIGN_IN === 'true') throw new ConfigError(['YOUFU_CONSOLE_DEV_SIGN_IN: the development sign-in is never served in production']);
   const log = createLogger('gateway', cfg.YOUFU_LOG_LEVEL);
   const { pool, migrate } = await openDatabase('gateway', path.join(here, 'migrations'), cfg, env);
   if (migrate === 'only') {
@@ -77,6 +85,11 @@ export async function startGatewayFromEnv(env: NodeJS.ProcessEnv = process.env):
     maxBodyBytes: cfg.YOUFU_GATEWAY_MAX_BODY_BYTES,
     rate: { perSecond: cfg.YOUFU_GATEWAY_RATE, burst: cfg.YOUFU_GATEWAY_BURST },
     timeoutMs: cfg.YOUFU_GATEWAY_TIMEOUT_MS,
+    console: {
+      dir: cfg.YOUFU_CONSOLE_DIR ?? defaultConsoleDir,
+      devSignIn: cfg.YOUFU_ENV !== 'production' && cfg.YOUFU_CONSOLE_DEV_SIGN_IN !== 'false',
+      sessionTtlSeconds: cfg.YOUFU_CONSOLE_SESSION_TTL,
+    },
     pool,
     brokers: cfg.YOUFU_KAFKA_BROKERS,
     log,

@@ -8,6 +8,7 @@
  *   /fhir/R4/…                              the FHIR R4 facade (fhir.ts)
  *   GET  /openapi.json, /docs               its OpenAPI document and a page that renders it
  *   GET  /asyncapi.json                     the event contract for partners (asyncapi.ts)
+ *   GET  /console/…, POST /console/session  the staff console and its development sign-in (console.ts)
  *   GET  /healthz                           200 while the process runs
  *
  * Served over TLS when given a certificate, like the services.
@@ -27,6 +28,7 @@ import { callJsonDoor, JSON_TYPES } from './json-door';
 import { FHIR_BASE, fhirDoor, fhirError, loadFhirDefinitions } from './fhir';
 import { nationalDoor, nationalError } from './national';
 import { asyncApiOf } from './asyncapi';
+import { CONSOLE_BASE, consoleFile, devSession } from './console';
 import { openApiOf } from './openapi';
 import type { Contract } from './registry';
 
@@ -48,6 +50,8 @@ export interface GatewayOptions {
   timeoutMs: number;
   /** Kafka bootstrap brokers, as the AsyncAPI document names them. */
   brokers: string[];
+  /** The staff console: its built files, and whether the development sign-in is served (never in production). */
+  console: { dir: string; devSignIn: boolean; sessionTtlSeconds: number };
   /** The gateway's own schema (the national door's answers by msgid). */
   pool: Pool;
   log: Logger;
@@ -83,6 +87,7 @@ export class RateLimiter {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const CONSOLE_SESSION = `${CONSOLE_BASE}/session`;
 /** The national platform's door (national.ts): one address, the transaction in the envelope's `infno`. */
 export const NATIONAL_PATH = '/national/v1';
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -132,7 +137,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
   const asyncapi = JSON.stringify(asyncApiOf(o.contract, { version: '1', brokers: o.brokers }));
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     // Server-Timing: the whole request in the gateway, and the part spent waiting on the services.
     const t = timings.get(res);
     if (t) headers = { ...headers, 'server-timing': `gateway;dur=${(performance.now() - t.started).toFixed(2)}, backend;dur=${(t.ctx?.backendMs ?? 0).toFixed(2)}` };
@@ -155,6 +160,22 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       if (p === '/docs' || p === '/docs/') return send(res, 200, DOCS_PAGE, { 'content-type': 'text/html; charset=utf-8' });
       const asset = p.startsWith('/docs/assets/') ? p.slice('/docs/assets/'.length) : '';
       if (SWAGGER_ASSETS[asset]) return send(res, 200, readFileSync(path.join(swaggerDir, asset), 'utf8'), { 'content-type': SWAGGER_ASSETS[asset], 'cache-control': 'public, max-age=3600' });
+      if (p === '/') return send(res, 302, '', { location: `${CONSOLE_BASE}/` });
+      if (p === CONSOLE_BASE || p.startsWith(`${CONSOLE_BASE}/`)) {
+        const f = consoleFile(o.console.dir, p);
+        if (!f) return fail(res, doorError(grpc.status.NOT_FOUND, 'CONSOLE_NOT_BUILT', 'the console is not built: npm run build:console'), requestId);
+        return send(res, f.status, f.body, f.headers);
+      }
+    }
+    if (p === CONSOLE_SESSION && req.method === 'POST') {
+      if (!o.console.devSignIn) return fail(res, doorError(grpc.status.NOT_FOUND, 'NO_DEVELOPMENT_SIGN_IN', 'sign in at the bureau’s identity provider'), requestId);
+      try {
+        return send(res, 200, await devSession(await readBody(req, 4096), o.console.sessionTtlSeconds));
+      } catch (e) {
+        if (e instanceof BodyTooLarge) return fail(res, doorError(grpc.status.RESOURCE_EXHAUSTED, 'BODY_TOO_LARGE', 'the body is larger than 4096 bytes', { http: 413 }), requestId, { connection: 'close' });
+        if (isDoorError(e)) return fail(res, e, requestId);
+        throw e;
+      }
     }
     const route = o.contract.routes.get(p);
     const door: 'json' | 'national' | 'fhir' | undefined = route ? 'json' : p === NATIONAL_PATH ? 'national' : p === FHIR_BASE || p.startsWith(`${FHIR_BASE}/`) ? 'fhir' : undefined;

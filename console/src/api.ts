@@ -1,0 +1,90 @@
+/**
+ * The console's one way to the services: the gateway's JSON door, `POST /v1/<package>.<Service>/<Method>`
+ * with the proto's canonical JSON, the signed-in person's own bearer token. Every rule stays in the
+ * services: a refusal comes back as the door's error body and is shown as it is (next to the field
+ * it names).
+ */
+export interface FieldViolation {
+  field: string;
+  description: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly http: number,
+    readonly status: string,
+    readonly reason: string,
+    message: string,
+    readonly fieldViolations: FieldViolation[],
+    readonly requestId: string,
+  ) {
+    super(message);
+  }
+  get unauthenticated() {
+    return this.http === 401;
+  }
+}
+
+export const SERVICES = {
+  persons: 'youfu.persons.v1.EntitledPersonService',
+} as const;
+
+export interface Session {
+  token: string;
+  role: 'clerk' | 'approver' | 'auditor';
+  subject: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+const KEY = 'youfu.session';
+export const loadSession = (): Session | undefined => {
+  const raw = sessionStorage.getItem(KEY);
+  if (!raw) return undefined;
+  const s = JSON.parse(raw) as Session;
+  return s.expiresAt * 1000 > Date.now() ? s : undefined;
+};
+export const saveSession = (s: Session | undefined) => (s ? sessionStorage.setItem(KEY, JSON.stringify(s)) : sessionStorage.removeItem(KEY));
+
+/** Reads a token's role, subject and expiry (the services verify it; this only shows who is signed in). */
+export function sessionOf(token: string): Session {
+  const part = token.split('.')[1] ?? '';
+  const json = JSON.parse(decodeURIComponent(escape(atob(part.replace(/-/g, '+').replace(/_/g, '/'))))) as { sub: string; role: Session['role']; exp: number };
+  return { token, role: json.role, subject: json.sub, expiresAt: json.exp };
+}
+
+/** Calls one RPC; rejects with an ApiError. */
+export async function call<T = any>(service: keyof typeof SERVICES, method: string, body: unknown, session: Session | undefined): Promise<T> {
+  const r = await fetch(`/v1/${SERVICES[service]}/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session.token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const json = (await r.json().catch(() => ({}))) as any;
+  if (!r.ok) {
+    const e = json.error ?? {};
+    throw new ApiError(r.status, e.status ?? String(r.status), e.reason ?? 'HTTP_ERROR', e.message ?? r.statusText, e.fieldViolations ?? [], e.requestId ?? '');
+  }
+  return json as T;
+}
+
+/** The development sign-in (the gateway serves it outside production only): a staff token for a role and name. */
+export async function devSignIn(role: Session['role'], subject: string): Promise<Session> {
+  const r = await fetch('/console/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role, subject }) });
+  const json = (await r.json()) as any;
+  if (!r.ok) throw new ApiError(r.status, json.error?.status ?? '', json.error?.reason ?? '', json.error?.message ?? r.statusText, json.error?.fieldViolations ?? [], json.error?.requestId ?? '');
+  return sessionOf(json.token as string);
+}
+
+const SHANGHAI = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/** A timestamp (RFC 3339) as `YYYY-MM-DD HH:mm:ss` in Asia/Shanghai. */
+export const shanghaiTime = (iso?: string) => (iso ? SHANGHAI.format(new Date(iso)) : '');
+
+/** `{ year, month, day }` ↔ `YYYY-MM-DD` (civil dates, Asia/Shanghai: no time zone involved). */
+export const civil = {
+  toString: (d?: { year: number; month: number; day: number }) => (d && d.year ? `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}` : ''),
+  fromString: (s: string) => {
+    const [year, month, day] = s.split('-').map(Number);
+    return { year: year!, month: month!, day: day! };
+  },
+};

@@ -1,0 +1,101 @@
+/**
+ * The bureau's staff console: a single-page app on the gateway's JSON door (console/README.md).
+ */
+import { App as AntApp, Button, ConfigProvider, Layout, Menu, Space, Tag, Typography } from 'antd';
+import enUS from 'antd/locale/en_US';
+import zhCN from 'antd/locale/zh_CN';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
+import { StrictMode, useMemo, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { enumWord, LangContext, WORDS, type Lang } from './i18n';
+import { ChangePage } from './pages/Change';
+import { PersonPage, PersonsPage } from './pages/Persons';
+import { RegisterPage } from './pages/Register';
+import { SignInPage } from './pages/SignIn';
+import { WorkQueuePage } from './pages/WorkQueue';
+import { SessionProvider, useSession } from './session';
+import { useWords } from './i18n';
+
+function Shell() {
+  const { session, setSession, can } = useSession();
+  const { t, lang, setLang } = useWords();
+  const navigate = useNavigate();
+  const location = useLocation();
+  if (!session) return <SignInPage />;
+  const items = [
+    { key: '/queue', label: t('workQueue') },
+    { key: '/persons', label: t('persons') },
+    ...(can('clerk') ? [{ key: '/register', label: t('register') }] : []),
+  ];
+  const selected = items.find((i) => location.pathname.startsWith(i.key))?.key ?? '/queue';
+  return (
+    <Layout style={{ minHeight: '100vh' }}>
+      <Layout.Header style={{ display: 'flex', alignItems: 'center', gap: 24 }}>
+        <Typography.Title level={4} style={{ color: '#fff', margin: 0, whiteSpace: 'nowrap' }}>
+          {t('appName')}
+        </Typography.Title>
+        <Menu theme="dark" mode="horizontal" selectedKeys={[selected]} items={items} onClick={(i) => navigate(i.key)} style={{ flex: 1 }} />
+        <Space>
+          <Tag color="blue" data-testid="who">
+            {session.subject} · {t(`role.${session.role}`)}
+          </Tag>
+          <Button size="small" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>
+            {t('language')}
+          </Button>
+          <Button size="small" onClick={() => setSession(undefined)}>
+            {t('signOut')}
+          </Button>
+        </Space>
+      </Layout.Header>
+      <Layout.Content style={{ padding: 24 }}>
+        <Routes>
+          <Route path="/queue" element={<WorkQueuePage />} />
+          <Route path="/persons" element={<PersonsPage />} />
+          <Route path="/persons/:id" element={<PersonPage />} />
+          <Route path="/register" element={<RegisterPage />} />
+          <Route path="/changes/:id" element={<ChangePage />} />
+          <Route path="*" element={<Navigate to="/queue" replace />} />
+        </Routes>
+      </Layout.Content>
+    </Layout>
+  );
+}
+
+function Root() {
+  const [lang, setLangState] = useState<Lang>(() => (localStorage.getItem('youfu.lang') === 'en' ? 'en' : 'zh'));
+  const words = useMemo(
+    () => ({
+      lang,
+      t: (w: keyof (typeof WORDS)['zh']) => WORDS[lang][w],
+      e: (v: string) => enumWord(lang, v),
+      setLang: (l: Lang) => {
+        localStorage.setItem('youfu.lang', l);
+        document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+        setLangState(l);
+      },
+    }),
+    [lang],
+  );
+  dayjs.locale(lang === 'zh' ? 'zh-cn' : 'en');
+  return (
+    <LangContext.Provider value={words}>
+      <ConfigProvider locale={lang === 'zh' ? zhCN : enUS}>
+        <AntApp>
+          <SessionProvider>
+            <BrowserRouter basename="/console">
+              <Shell />
+            </BrowserRouter>
+          </SessionProvider>
+        </AntApp>
+      </ConfigProvider>
+    </LangContext.Provider>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <Root />
+  </StrictMode>,
+);

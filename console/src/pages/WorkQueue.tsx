@@ -1,0 +1,78 @@
+import { Card, Table, Tag } from 'antd';
+import { useEffect, useState } from 'react';
+import { Link } from 'react-router-dom';
+import { shanghaiTime } from '../api';
+import { ErrorAlert } from '../errors';
+import { useWords } from '../i18n';
+import { useSession } from '../session';
+
+export interface Change {
+  changeId: string;
+  kind: string;
+  status: string;
+  personId: string;
+  nationalIdMasked: string;
+  summary: string;
+  proposedBy: string;
+  proposedAt: string;
+  decidedBy: string;
+  decisionNote: string;
+  effectiveDate?: { year: number; month: number; day: number };
+}
+
+export function ChangesTable({ changes, testId }: { changes: Change[]; testId: string }) {
+  const { t, e } = useWords();
+  return (
+    <Table<Change>
+      data-testid={testId}
+      rowKey="changeId"
+      size="small"
+      dataSource={changes}
+      pagination={{ pageSize: 20 }}
+      locale={{ emptyText: t('noItems') }}
+      columns={[
+        { title: t('kind'), dataIndex: 'kind', render: (k: string) => e(k) },
+        { title: t('status'), dataIndex: 'status', render: (s: string) => <Tag>{e(s)}</Tag> },
+        { title: t('summary'), dataIndex: 'summary' },
+        { title: t('proposedBy'), dataIndex: 'proposedBy' },
+        { title: t('proposedAt'), dataIndex: 'proposedAt', render: (s: string) => shanghaiTime(s) },
+        { title: '', dataIndex: 'changeId', render: (id: string) => <Link to={`/changes/${id}`}>{t('open')}</Link> },
+      ]}
+    />
+  );
+}
+
+/** Change requests waiting for me (an approver: every proposal but my own) and my own proposals. */
+export function WorkQueuePage() {
+  const { t } = useWords();
+  const { api, session, can } = useSession();
+  const [proposed, setProposed] = useState<Change[]>([]);
+  const [mine, setMine] = useState<Change[]>([]);
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      const waiting = await api<{ changes: Change[] }>('persons', 'ListChangeRequests', { status: 'CHANGE_STATUS_PROPOSED', page: { pageSize: 200 } });
+      const all = await api<{ changes: Change[] }>('persons', 'ListChangeRequests', { page: { pageSize: 200 } });
+      if (!live) return;
+      setProposed(waiting.changes.filter((c) => c.proposedBy !== session?.subject));
+      setMine(all.changes.filter((c) => c.proposedBy === session?.subject));
+    })().catch((e: unknown) => live && setError(e));
+    return () => {
+      live = false;
+    };
+  }, [api, session?.subject]);
+  return (
+    <>
+      <ErrorAlert error={error} />
+      {can('approver') && (
+        <Card title={t('waitingForMe')} style={{ marginBottom: 24 }}>
+          <ChangesTable changes={proposed} testId="waiting" />
+        </Card>
+      )}
+      <Card title={t('myProposals')}>
+        <ChangesTable changes={mine} testId="mine" />
+      </Card>
+    </>
+  );
+}
