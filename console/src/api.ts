@@ -49,9 +49,16 @@ export const saveSession = (s: Session | undefined) => (s ? sessionStorage.setIt
 /** Reads a token's role, subject and expiry (the services verify it; this only shows who is signed in). */
 export function sessionOf(token: string): Session {
   const part = token.split('.')[1] ?? '';
-  const json = JSON.parse(decodeURIComponent(escape(atob(part.replace(/-/g, '+').replace(/_/g, '/'))))) as { sub: string; role: Session['role']; exp: number };
+  const bytes = Uint8Array.from(atob(part.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  const json = JSON.parse(new TextDecoder().decode(bytes)) as { sub: string; role: Session['role']; exp: number };
   return { token, role: json.role, subject: json.sub, expiresAt: json.exp };
 }
+
+/** The gateway's error body (`{ error: { status, reason, message, fieldViolations, requestId } }`) as an ApiError. */
+const errorOf = (r: Response, json: any) => {
+  const e = json?.error ?? {};
+  return new ApiError(r.status, e.status ?? String(r.status), e.reason ?? 'HTTP_ERROR', e.message ?? r.statusText, e.fieldViolations ?? [], e.requestId ?? '');
+};
 
 /** Calls one RPC; rejects with an ApiError. */
 export async function call<T = any>(service: keyof typeof SERVICES, method: string, body: unknown, session: Session | undefined): Promise<T> {
@@ -61,18 +68,15 @@ export async function call<T = any>(service: keyof typeof SERVICES, method: stri
     body: JSON.stringify(body),
   });
   const json = (await r.json().catch(() => ({}))) as any;
-  if (!r.ok) {
-    const e = json.error ?? {};
-    throw new ApiError(r.status, e.status ?? String(r.status), e.reason ?? 'HTTP_ERROR', e.message ?? r.statusText, e.fieldViolations ?? [], e.requestId ?? '');
-  }
+  if (!r.ok) throw errorOf(r, json);
   return json as T;
 }
 
 /** The development sign-in (the gateway serves it outside production only): a staff token for a role and name. */
 export async function devSignIn(role: Session['role'], subject: string): Promise<Session> {
   const r = await fetch('/console/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role, subject }) });
-  const json = (await r.json()) as any;
-  if (!r.ok) throw new ApiError(r.status, json.error?.status ?? '', json.error?.reason ?? '', json.error?.message ?? r.statusText, json.error?.fieldViolations ?? [], json.error?.requestId ?? '');
+  const json = (await r.json().catch(() => ({}))) as any;
+  if (!r.ok) throw errorOf(r, json);
   return sessionOf(json.token as string);
 }
 

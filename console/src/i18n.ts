@@ -172,6 +172,12 @@ export const ENUMS: Record<Lang, Record<string, string>> = {
 export const enumWord = (lang: Lang, value: string) =>
   ENUMS[lang][value] ?? value.replace(/^(CATEGORY|PERSON_STATUS|CHANGE_STATUS|CHANGE_KIND|GENDER|RESIDENCE|DISABILITY_CAUSE)_/, '').toLowerCase().replace(/_/g, ' ');
 
+/** Select options for the enum values of a prefix (`CATEGORY_`), in words. */
+export const enumOptions = (prefix: string, e: (v: string) => string) =>
+  Object.keys(ENUMS.zh)
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => ({ value: k, label: e(k) }));
+
 export const LangContext = createContext<{ lang: Lang; t: (w: Word) => string; e: (v: string) => string; setLang(l: Lang): void }>({
   lang: 'zh',
   t: (w) => zh[w],

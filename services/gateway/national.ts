@@ -323,6 +323,8 @@ export async function nationalDoor(raw: string, ctx: CallContext, backends: Back
     answer({ http: 409, msgid: e.msgid, error: doorError(grpc.status.ALREADY_EXISTS, 'MSGID_REUSED', `msgid ${e.msgid} was sent before with other content: give each message its own msgid`, { fieldViolations: [{ field: 'msgid', description: 'already used for another message' }] }) });
   const stored = async () =>
     (await pool.query<{ request_hash: string; http_status: number; response: string }>('SELECT request_hash, http_status, response FROM national_messages WHERE caller = $1 AND msgid = $2', [caller, e.msgid])).rows[0];
+  /** A stored answer: given again for the same content, refused for other content under its msgid. */
+  const replay = (row: { request_hash: string; http_status: number; response: string }): NationalAnswer => (row.request_hash === hash ? { http: row.http_status, body: row.response } : reused());
   const store = (out: NationalAnswer) =>
     pool.query(
       `INSERT INTO national_messages (caller, msgid, infno, request_hash, http_status, response) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (caller, msgid) DO NOTHING`,
@@ -340,19 +342,19 @@ export async function nationalDoor(raw: string, ctx: CallContext, backends: Back
   // stored after the answer (off its path); copies sent at the same moment may each be answered.
   if (code.reads) {
     const [seen, out] = await Promise.all([stored(), ask()]);
-    if (seen) return seen.request_hash === hash ? { http: seen.http_status, body: seen.response } : reused();
+    if (seen) return replay(seen);
     if (out.http < 500) void store(out).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err), msgid: e.msgid, requestId: ctx.requestId }, 'a read was answered but not stored: its msgid will be asked again'));
     return out;
   }
   // What moves money (Y2304, Y2305) is looked up first, so a msgid reused for other content never
   // reaches the service, and its answer is stored before it is given.
   const seen = await stored();
-  if (seen) return seen.request_hash === hash ? { http: seen.http_status, body: seen.response } : reused();
+  if (seen) return replay(seen);
   const out = await ask();
   if (out.http >= 500) return out;
   const inserted = await store(out);
   if (inserted.rowCount) return out;
   // A copy sent meanwhile stored first: its answer is the one given.
   const first = (await stored())!;
-  return first.request_hash === hash ? { http: first.http_status, body: first.response } : reused();
+  return replay(first);
 }

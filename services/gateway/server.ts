@@ -108,6 +108,9 @@ const DOCS_PAGE = `<!doctype html>
 </body></html>`;
 
 class BodyTooLarge extends Error {}
+const bodyTooLarge = (limit: number) => doorError(grpc.status.RESOURCE_EXHAUSTED, 'BODY_TOO_LARGE', `the body is larger than ${limit} bytes`, { http: 413 });
+/** A development sign-in's body is a role and a name. */
+const SESSION_BODY_BYTES = 4096;
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -170,9 +173,9 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     if (p === CONSOLE_SESSION && req.method === 'POST') {
       if (!o.console.devSignIn) return fail(res, doorError(grpc.status.NOT_FOUND, 'NO_DEVELOPMENT_SIGN_IN', 'sign in at the bureau’s identity provider'), requestId);
       try {
-        return send(res, 200, await devSession(await readBody(req, 4096), o.console.sessionTtlSeconds));
+        return send(res, 200, await devSession(await readBody(req, SESSION_BODY_BYTES), o.console.sessionTtlSeconds));
       } catch (e) {
-        if (e instanceof BodyTooLarge) return fail(res, doorError(grpc.status.RESOURCE_EXHAUSTED, 'BODY_TOO_LARGE', 'the body is larger than 4096 bytes', { http: 413 }), requestId, { connection: 'close' });
+        if (e instanceof BodyTooLarge) return fail(res, bodyTooLarge(SESSION_BODY_BYTES), requestId, { connection: 'close' });
         if (isDoorError(e)) return fail(res, e, requestId);
         throw e;
       }
@@ -204,7 +207,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     try {
       if (!reads) body = await readBody(req, o.maxBodyBytes);
     } catch (e) {
-      if (e instanceof BodyTooLarge) return refuse(doorError(grpc.status.RESOURCE_EXHAUSTED, 'BODY_TOO_LARGE', `the body is larger than ${o.maxBodyBytes} bytes`, { http: 413 }), { connection: 'close' });
+      if (e instanceof BodyTooLarge) return refuse(bodyTooLarge(o.maxBodyBytes), { connection: 'close' });
       throw e;
     }
     const ctx: CallContext = { requestId, ...(authorization ? { authorization } : {}), deadline: Date.now() + o.timeoutMs };

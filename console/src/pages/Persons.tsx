@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { civil } from '../api';
 import { ErrorAlert } from '../errors';
-import { ENUMS, useWords } from '../i18n';
+import { enumOptions, useWords } from '../i18n';
 import { useSession } from '../session';
 import { ChangesTable, type Change } from './WorkQueue';
 
@@ -20,11 +20,6 @@ interface Person {
   gender: string;
   payee?: { bank: string; accountNumber: string; accountName: string };
 }
-
-const options = (prefix: string, e: (v: string) => string) =>
-  Object.keys(ENUMS.zh)
-    .filter((k) => k.startsWith(prefix))
-    .map((k) => ({ value: k, label: e(k) }));
 
 /** The registry with filters (category, district, status) and paging. */
 export function PersonsPage() {
@@ -57,13 +52,13 @@ export function PersonsPage() {
         }}
       >
         <Form.Item label={t('category')} name="category">
-          <Select allowClear style={{ width: 220 }} placeholder={t('any')} options={options('CATEGORY_', e)} />
+          <Select allowClear style={{ width: 220 }} placeholder={t('any')} options={enumOptions('CATEGORY_', e)} />
         </Form.Item>
         <Form.Item label={t('district')} name="districtCode">
           <Input style={{ width: 120 }} maxLength={6} />
         </Form.Item>
         <Form.Item label={t('status')} name="status">
-          <Select allowClear style={{ width: 140 }} placeholder={t('any')} options={options('PERSON_STATUS_', e)} />
+          <Select allowClear style={{ width: 140 }} placeholder={t('any')} options={enumOptions('PERSON_STATUS_', e)} />
         </Form.Item>
         <Button htmlType="submit">{t('search')}</Button>
       </Form>

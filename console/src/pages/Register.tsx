@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { civil } from '../api';
 import { ErrorAlert, showOnFields } from '../errors';
-import { ENUMS, useWords } from '../i18n';
+import { enumOptions, useWords } from '../i18n';
 import { useSession } from '../session';
 
 /** The form's values: ProposeRegistrationRequest's JSON, with dates typed as YYYY-MM-DD. */
@@ -50,10 +50,6 @@ export function RegisterPage() {
   const key = draftKey(session?.subject ?? '');
   const saved = localStorage.getItem(key);
   const initial: Partial<Values> = saved ? (JSON.parse(saved) as Values) : { person: { identities: [{ attributes: { category: 'CATEGORY_DISABLED_SERVICEMAN' } }] } as any };
-  const enumOptions = (prefix: string) =>
-    Object.keys(ENUMS.zh)
-      .filter((k) => k.startsWith(prefix))
-      .map((k) => ({ value: k, label: e(k) }));
   const date = { placeholder: 'YYYY-MM-DD', maxLength: 10 };
   const onFinish = async (v: Values) => {
     setBusy(true);
@@ -84,19 +80,19 @@ export function RegisterPage() {
         <Row gutter={16}>
           {item(['nationalId'], t('nationalId'), <Input maxLength={18} />)}
           {item(['name'], t('name'))}
-          {item(['gender'], t('gender'), <Select options={enumOptions('GENDER_')} />)}
+          {item(['gender'], t('gender'), <Select options={enumOptions('GENDER_', e)} />)}
           {item(['birthDate'], t('birthDate'), <Input {...date} />)}
           {item(['districtCode'], t('district'), <Input maxLength={6} />)}
-          {item(['residence'], t('residence'), <Select options={enumOptions('RESIDENCE_')} />)}
+          {item(['residence'], t('residence'), <Select options={enumOptions('RESIDENCE_', e)} />)}
           {item(['approvalDate'], t('approvalDate'), <Input {...date} />)}
           {item(['contact', 'phone'], t('phone'), <Input />, false)}
           {item(['contact', 'address'], t('address'), <Input />, false)}
           {item(['payee', 'bank'], t('bank'))}
           {item(['payee', 'accountNumber'], t('accountNumber'))}
           {item(['payee', 'accountName'], t('accountName'))}
-          {item(['identities', 0, 'attributes', 'category'], t('identity'), <Select options={enumOptions('CATEGORY_')} />)}
+          {item(['identities', 0, 'attributes', 'category'], t('identity'), <Select options={enumOptions('CATEGORY_', e)} />)}
           {item(['identities', 0, 'attributes', 'disabilityGrade'], t('disabilityGrade'), <InputNumber min={0} max={10} style={{ width: '100%' }} />, false)}
-          {item(['identities', 0, 'attributes', 'cause'], t('cause'), <Select allowClear options={enumOptions('DISABILITY_CAUSE_')} />, false)}
+          {item(['identities', 0, 'attributes', 'cause'], t('cause'), <Select allowClear options={enumOptions('DISABILITY_CAUSE_', e)} />, false)}
           {item(['identities', 0, 'effectiveFrom'], t('effectiveFrom'), <Input {...date} />)}
         </Row>
         <Button type="primary" htmlType="submit" loading={busy}>
