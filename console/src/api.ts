@@ -1,3 +1,5 @@
+import { formatYuan, parseYuan } from '../../services/lib/money';
+
 /**
  * The console's one way to the services: the gateway's JSON door, `POST /v1/<package>.<Service>/<Method>`
  * with the proto's canonical JSON, the signed-in person's own bearer token. Every rule stays in the
@@ -27,6 +29,8 @@ export class ApiError extends Error {
 
 export const SERVICES = {
   persons: 'youfu.persons.v1.EntitledPersonService',
+  standards: 'youfu.standards.v1.SubsidyStandardService',
+  adjustment: 'youfu.adjustment.v1.AnnualAdjustmentService',
 } as const;
 
 export interface Session {
@@ -92,3 +96,53 @@ export const civil = {
     return { year: year!, month: month!, day: day! };
   },
 };
+
+/** `{ year, month }` ↔ `YYYY-MM`. */
+export const yearMonth = {
+  toString: (m?: { year: number; month: number }) => (m && m.year ? `${m.year}-${String(m.month).padStart(2, '0')}` : ''),
+  fromString: (s: string) => {
+    const [year, month] = s.split('-').map(Number);
+    return { year: year!, month: month! };
+  },
+};
+
+/** Money on the wire (`{ fen: "123456" }`, int64 as a string) as yuan with 2 decimals: lib/money's formatYuan, exact. */
+export const yuan = (m?: { fen?: string | number }) => formatYuan(BigInt(m?.fen ?? 0));
+/** Yuan as typed (`3200`, `3200.5`) → the wire's `{ fen }`, exactly (lib/money's parseYuan); undefined when not yuan with ≤ 2 decimals. */
+export const moneyOf = (text: string) => {
+  const fen = parseYuan(text.trim());
+  return fen === undefined ? undefined : { fen: fen.toString() };
+};
+/** A percentage as typed (`6`, `6.25`) → basis points, exactly; undefined when not a number with ≤ 2 decimals. */
+export const basisPointsOf = (text: string) => {
+  const bp = parseYuan(text.trim());
+  return bp === undefined ? undefined : Number(bp);
+};
+/** Fen as a number, for a chart's bar heights only (the labels show yuan exactly). */
+export const chartYuan = (m?: { fen?: string | number }) => Number(BigInt(m?.fen ?? 0)) / 100;
+
+/** What the gateway tells the console about its deployment (GET /console/config.json). */
+export interface ConsoleConfig {
+  devSignIn: boolean;
+  /** The Temporal Web UI's page of a workflow, `{workflowId}` to fill in; empty when not linked. */
+  temporalWorkflowUrl: string;
+}
+export async function consoleConfig(): Promise<ConsoleConfig> {
+  const r = await fetch('/console/config.json');
+  return r.ok ? ((await r.json()) as ConsoleConfig) : { devSignIn: false, temporalWorkflowUrl: '' };
+}
+
+/** The largest page the services give (services/lib/paging MAX_PAGE_SIZE). */
+export const LARGEST_PAGE = 500;
+
+/** Every page of a list RPC (`page: { pageSize, pageToken }` in, `page.nextPageToken` out), for exports. */
+export async function everyPage<T>(fetchPage: (pageToken: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
+  const all: T[] = [];
+  let token = '';
+  do {
+    const { items, next } = await fetchPage(token);
+    all.push(...items);
+    token = next ?? '';
+  } while (token);
+  return all;
+}

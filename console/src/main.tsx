@@ -10,10 +10,13 @@ import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { enumWord, LangContext, WORDS, type Lang } from './i18n';
+import { AdjustmentPage, AdjustmentsPage } from './pages/Adjustments';
 import { ChangePage } from './pages/Change';
 import { PersonPage, PersonsPage } from './pages/Persons';
+import { PayrollPage } from './pages/Payroll';
 import { RegisterPage } from './pages/Register';
 import { SignInPage } from './pages/SignIn';
+import { StandardsPage, VersionPage } from './pages/Standards';
 import { WorkQueuePage } from './pages/WorkQueue';
 import { SessionProvider, useSession } from './session';
 import { useWords } from './i18n';
@@ -28,6 +31,9 @@ function Shell() {
     { key: '/queue', label: t('workQueue') },
     { key: '/persons', label: t('persons') },
     ...(can('clerk') ? [{ key: '/register', label: t('register') }] : []),
+    { key: '/standards', label: t('standards') },
+    { key: '/adjustments', label: t('adjustments') },
+    { key: '/payroll', label: t('payroll') },
   ];
   const selected = items.find((i) => location.pathname.startsWith(i.key))?.key ?? '/queue';
   return (
@@ -56,6 +62,11 @@ function Shell() {
           <Route path="/persons/:id" element={<PersonPage />} />
           <Route path="/register" element={<RegisterPage />} />
           <Route path="/changes/:id" element={<ChangePage />} />
+          <Route path="/standards" element={<StandardsPage />} />
+          <Route path="/standards/:id" element={<VersionPage />} />
+          <Route path="/adjustments" element={<AdjustmentsPage />} />
+          <Route path="/adjustments/:id" element={<AdjustmentPage />} />
+          <Route path="/payroll" element={<PayrollPage />} />
           <Route path="*" element={<Navigate to="/queue" replace />} />
         </Routes>
       </Layout.Content>

@@ -48,6 +48,21 @@ export function consoleFile(dir: string, pathname: string): ConsoleFile | undefi
   return { status: 200, body: readFileSync(index), headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache' } };
 }
 
+/** The Web UI of the local stack's Temporal dev server (deploy/local/stack.sh). */
+export const LOCAL_TEMPORAL_UI = 'http://127.0.0.1:8233';
+
+/** The UI's page of a workflow in the namespace, `{workflowId}` left for the console to fill; empty without a UI. */
+export const temporalWorkflowUrl = (ui: string, namespace: string) => (ui ? `${ui.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/{workflowId}` : '');
+
+/** What the console reads at start (GET /console/config.json): nothing secret. */
+export interface ConsoleSettings {
+  dir: string;
+  devSignIn: boolean;
+  sessionTtlSeconds: number;
+  temporalWorkflowUrl: string;
+}
+export const consoleConfig = (c: ConsoleSettings) => ({ devSignIn: c.devSignIn, temporalWorkflowUrl: c.temporalWorkflowUrl });
+
 const signIn = z.object({
   role: z.enum(['clerk', 'approver', 'auditor']),
   subject: z

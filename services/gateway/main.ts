@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ConfigError, envPort, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { databaseEnv, openDatabase } from '../lib/runtime';
-import { defaultConsoleDir } from './console';
+import { defaultConsoleDir, LOCAL_TEMPORAL_UI, temporalWorkflowUrl } from './console';
 import { loadContract } from './registry';
 import { startGateway, type RunningGateway } from './server';
 
@@ -41,6 +41,8 @@ export const gatewayEnv = {
   YOUFU_CONSOLE_DIR: z.string().min(1).optional(),
   /** The console's development sign-in (`POST /console/session`); on outside production unless `false`, refused in production. */
   YOUFU_CONSOLE_DEV_SIGN_IN: z.enum(['true', 'false']).optional(),
+  /** The Temporal Web UI the console links runs to (e.g. `https://temporal.bureau.example`); outside production the local stack's. */
+  YOUFU_CONSOLE_TEMPORAL_UI: z.string().url().optional(),
   /** Lifetime of a development sign-in's token, seconds. */
   YOUFU_CONSOLE_SESSION_TTL: z.coerce.number().int().min(60).default(8 * 3600),
   /** Server TLS (PEM files), as for the services. */
@@ -89,6 +91,7 @@ export async function startGatewayFromEnv(env: NodeJS.ProcessEnv = process.env):
       dir: cfg.YOUFU_CONSOLE_DIR ?? defaultConsoleDir,
       devSignIn: cfg.YOUFU_ENV !== 'production' && cfg.YOUFU_CONSOLE_DEV_SIGN_IN !== 'false',
       sessionTtlSeconds: cfg.YOUFU_CONSOLE_SESSION_TTL,
+      temporalWorkflowUrl: temporalWorkflowUrl(cfg.YOUFU_CONSOLE_TEMPORAL_UI ?? (cfg.YOUFU_ENV === 'production' ? '' : LOCAL_TEMPORAL_UI), cfg.YOUFU_TEMPORAL_NAMESPACE),
     },
     pool,
     brokers: cfg.YOUFU_KAFKA_BROKERS,

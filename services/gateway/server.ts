@@ -8,7 +8,7 @@
  *   /fhir/R4/…                              the FHIR R4 facade (fhir.ts)
  *   GET  /openapi.json, /docs               its OpenAPI document and a page that renders it
  *   GET  /asyncapi.json                     the event contract for partners (asyncapi.ts)
- *   GET  /console/…, POST /console/session  the staff console and its development sign-in (console.ts)
+ *   GET  /console/…, GET /console/config.json, POST /console/session  the staff console, its settings and its development sign-in (console.ts)
  *   GET  /healthz                           200 while the process runs
  *
  * Served over TLS when given a certificate, like the services.
@@ -28,7 +28,7 @@ import { callJsonDoor, JSON_TYPES } from './json-door';
 import { FHIR_BASE, fhirDoor, fhirError, loadFhirDefinitions } from './fhir';
 import { nationalDoor, nationalError } from './national';
 import { asyncApiOf } from './asyncapi';
-import { CONSOLE_BASE, consoleFile, devSession } from './console';
+import { CONSOLE_BASE, consoleConfig, consoleFile, devSession, type ConsoleSettings } from './console';
 import { openApiOf } from './openapi';
 import type { Contract } from './registry';
 
@@ -51,7 +51,7 @@ export interface GatewayOptions {
   /** Kafka bootstrap brokers, as the AsyncAPI document names them. */
   brokers: string[];
   /** The staff console: its built files, and whether the development sign-in is served (never in production). */
-  console: { dir: string; devSignIn: boolean; sessionTtlSeconds: number };
+  console: ConsoleSettings;
   /** The gateway's own schema (the national door's answers by msgid). */
   pool: Pool;
   log: Logger;
@@ -164,6 +164,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       const asset = p.startsWith('/docs/assets/') ? p.slice('/docs/assets/'.length) : '';
       if (SWAGGER_ASSETS[asset]) return send(res, 200, readFileSync(path.join(swaggerDir, asset), 'utf8'), { 'content-type': SWAGGER_ASSETS[asset], 'cache-control': 'public, max-age=3600' });
       if (p === '/') return send(res, 302, '', { location: `${CONSOLE_BASE}/` });
+      if (p === `${CONSOLE_BASE}/config.json`) return send(res, 200, consoleConfig(o.console), { 'cache-control': 'no-cache' });
       if (p === CONSOLE_BASE || p.startsWith(`${CONSOLE_BASE}/`)) {
         const f = consoleFile(o.console.dir, p);
         if (!f) return fail(res, doorError(grpc.status.NOT_FOUND, 'CONSOLE_NOT_BUILT', 'the console is not built: npm run build:console'), requestId);

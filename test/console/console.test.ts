@@ -3,18 +3,12 @@
  * playwright-core, against the gateway and the services on the real stack. Screenshots of each
  * screen go to .local/screenshots/.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idGenerator, movableClock } from '../persons/support';
 import { uniqueId } from '../support/env';
 import { hospitalCode, startGatewayStack } from '../gateway/support';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../.local/screenshots');
-const CHROMIUM = process.env.YOUFU_CHROMIUM ?? '/usr/bin/chromium';
-// As the machine's probe runs it: no sandbox as root, and nothing that reaches out of this machine.
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+import { choose, label, launchBrowser, shot, signIn as signInAt } from './support';
 
 describe('staff console', () => {
   let stack: Awaited<ReturnType<typeof startGatewayStack>>;
@@ -23,31 +17,15 @@ describe('staff console', () => {
   const name = `测试${uniqueId('n').slice(-4)}`;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     stack = await startGatewayStack('console', movableClock('2026-06-20').clock, hospitalCode('c'), []);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
   });
 
-  const signIn = async (role: '经办人' | '审批人', subject: string): Promise<Page> => {
-    const page = await (await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1400, height: 900 } })).newPage();
-    await page.goto(`${stack.gw.url}/`);
-    await expect.poll(() => page.getByText('开发环境登录').count()).toBeGreaterThan(0);
-    await choose(page, '角色', role);
-    await page.getByLabel('姓名').fill(subject);
-    await page.getByRole('button', { name: '登 录' }).or(page.getByRole('button', { name: '登录' })).click();
-    await page.getByTestId('who').waitFor();
-    expect(await page.getByTestId('who').textContent()).toContain(subject);
-    return page;
-  };
-  const choose = async (page: Page, label: string, option: string) => {
-    await page.getByLabel(label).click();
-    await page.locator('.ant-select-item-option').filter({ hasText: new RegExp(`^${option}$`) }).first().click();
-  };
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const signIn = (role: '经办人' | '审批人', subject: string) => signInAt(browser, stack.gw.url, role, subject);
 
   it('a clerk proposes a registration (the API’s refusal shown at its field), cannot approve it — no button, and the API refuses — and an approver approves it', async () => {
     const clerk = await signIn('经办人', 'clerk-li');
@@ -66,13 +44,13 @@ describe('staff console', () => {
     await clerk.getByLabel('残疾等级').fill('5');
     await choose(clerk, '致残原因', '因战');
     await clerk.getByLabel('身份生效日期').fill('2020-05-01');
-    await clerk.getByRole('button', { name: '提 交' }).or(clerk.getByRole('button', { name: '提交' })).click();
+    await clerk.getByRole('button', { name: label('提交') }).click();
     // The persons service refuses the check character; the console puts it under the ID field.
     const idItem = clerk.locator('.ant-form-item').filter({ has: clerk.getByLabel('身份证号') });
     await expect.poll(() => idItem.locator('.ant-form-item-explain-error').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await shot(clerk, 'register-refused');
     await clerk.getByLabel('身份证号').fill(person.id);
-    await clerk.getByRole('button', { name: '提 交' }).or(clerk.getByRole('button', { name: '提交' })).click();
+    await clerk.getByRole('button', { name: label('提交') }).click();
     await clerk.getByTestId('change-status').waitFor({ timeout: 15_000 });
     expect(await clerk.getByTestId('change-status').textContent()).toBe('待审批');
     const changeId = clerk.url().split('/').pop()!;

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { civil } from '../api';
 import { ErrorAlert } from '../errors';
+import { Pager, usePages } from '../paging';
 import { enumOptions, useWords } from '../i18n';
 import { useSession } from '../session';
 import { ChangesTable, type Change } from './WorkQueue';
@@ -26,11 +27,10 @@ export function PersonsPage() {
   const { t, e } = useWords();
   const { api } = useSession();
   const [filters, setFilters] = useState<{ category?: string; districtCode?: string; status?: string }>({});
-  const [pages, setPages] = useState<string[]>(['']);
   const [persons, setPersons] = useState<Person[]>([]);
-  const [next, setNext] = useState('');
+  const pages = usePages();
+  const { token, setNext, reset } = pages;
   const [error, setError] = useState<unknown>();
-  const token = pages[pages.length - 1]!;
   useEffect(() => {
     api<{ persons: Person[]; page?: { nextPageToken: string } }>('persons', 'ListPersons', { ...filters, page: { pageSize: 20, pageToken: token } }).then(
       (r) => {
@@ -40,7 +40,7 @@ export function PersonsPage() {
       },
       (err: unknown) => setError(err),
     );
-  }, [api, filters, token]);
+  }, [api, filters, token, setNext]);
   return (
     <Card title={t('persons')}>
       <Form
@@ -48,7 +48,7 @@ export function PersonsPage() {
         style={{ marginBottom: 16 }}
         onFinish={(v: typeof filters) => {
           setFilters(Object.fromEntries(Object.entries(v).filter(([, x]) => x)));
-          setPages(['']);
+          reset();
         }}
       >
         <Form.Item label={t('category')} name="category">
@@ -78,14 +78,7 @@ export function PersonsPage() {
           { title: t('status'), dataIndex: 'status', render: (s: string) => <Tag>{e(s)}</Tag> },
         ]}
       />
-      <Space style={{ marginTop: 16 }}>
-        <Button disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
-          ‹
-        </Button>
-        <Button disabled={!next} onClick={() => setPages([...pages, next])}>
-          {t('next')}
-        </Button>
-      </Space>
+      <Pager pages={pages} />
     </Card>
   );
 }

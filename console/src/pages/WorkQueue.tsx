@@ -1,3 +1,4 @@
+import { PendingItems } from './Adjustments';
 import { Card, Table, Tag } from 'antd';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
@@ -70,9 +71,10 @@ export function WorkQueuePage() {
           <ChangesTable changes={proposed} testId="waiting" />
         </Card>
       )}
-      <Card title={t('myProposals')}>
+      <Card title={t('myProposals')} style={{ marginBottom: 24 }}>
         <ChangesTable changes={mine} testId="mine" />
       </Card>
+      <PendingItems />
     </>
   );
 }
