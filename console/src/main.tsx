@@ -1,25 +1,31 @@
 /**
  * The bureau's staff console: a single-page app on the gateway's JSON door (console/README.md).
  */
-import { App as AntApp, Button, ConfigProvider, Layout, Menu, Space, Tag, Typography } from 'antd';
+import { App as AntApp, Button, ConfigProvider, Layout, Menu, Space, Spin, Tag, Typography } from 'antd';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
-import { StrictMode, useMemo, useState } from 'react';
+import { lazy, StrictMode, Suspense, useMemo, useState, type ComponentType } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { enumWord, LangContext, WORDS, type Lang } from './i18n';
-import { AdjustmentPage, AdjustmentsPage } from './pages/Adjustments';
 import { ChangePage } from './pages/Change';
 import { PersonPage, PersonsPage } from './pages/Persons';
-import { PayrollPage } from './pages/Payroll';
 import { RegisterPage } from './pages/Register';
 import { SignInPage } from './pages/SignIn';
-import { StandardsPage, VersionPage } from './pages/Standards';
 import { WorkQueuePage } from './pages/WorkQueue';
 import { SessionProvider, useSession } from './session';
 import { useWords } from './i18n';
+
+// The heavier screens (charts, spreadsheets) load when first opened.
+const page = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) => lazy(() => load().then((m) => ({ default: m[name] })));
+const AdjustmentsPage = page(() => import('./pages/Adjustments'), 'AdjustmentsPage');
+const AdjustmentPage = page(() => import('./pages/Adjustments'), 'AdjustmentPage');
+const ImportPage = page(() => import('./pages/Import'), 'ImportPage');
+const PayrollPage = page(() => import('./pages/Payroll'), 'PayrollPage');
+const StandardsPage = page(() => import('./pages/Standards'), 'StandardsPage');
+const VersionPage = page(() => import('./pages/Standards'), 'VersionPage');
 
 function Shell() {
   const { session, setSession, can } = useSession();
@@ -30,7 +36,7 @@ function Shell() {
   const items = [
     { key: '/queue', label: t('workQueue') },
     { key: '/persons', label: t('persons') },
-    ...(can('clerk') ? [{ key: '/register', label: t('register') }] : []),
+    ...(can('clerk') ? [{ key: '/register', label: t('register') }, { key: '/imports', label: t('imports') }] : []),
     { key: '/standards', label: t('standards') },
     { key: '/adjustments', label: t('adjustments') },
     { key: '/payroll', label: t('payroll') },
@@ -56,19 +62,22 @@ function Shell() {
         </Space>
       </Layout.Header>
       <Layout.Content style={{ padding: 24 }}>
-        <Routes>
-          <Route path="/queue" element={<WorkQueuePage />} />
-          <Route path="/persons" element={<PersonsPage />} />
-          <Route path="/persons/:id" element={<PersonPage />} />
-          <Route path="/register" element={<RegisterPage />} />
-          <Route path="/changes/:id" element={<ChangePage />} />
-          <Route path="/standards" element={<StandardsPage />} />
-          <Route path="/standards/:id" element={<VersionPage />} />
-          <Route path="/adjustments" element={<AdjustmentsPage />} />
-          <Route path="/adjustments/:id" element={<AdjustmentPage />} />
-          <Route path="/payroll" element={<PayrollPage />} />
-          <Route path="*" element={<Navigate to="/queue" replace />} />
-        </Routes>
+        <Suspense fallback={<Spin />}>
+          <Routes>
+            <Route path="/queue" element={<WorkQueuePage />} />
+            <Route path="/persons" element={<PersonsPage />} />
+            <Route path="/persons/:id" element={<PersonPage />} />
+            <Route path="/register" element={<RegisterPage />} />
+            <Route path="/changes/:id" element={<ChangePage />} />
+            <Route path="/standards" element={<StandardsPage />} />
+            <Route path="/standards/:id" element={<VersionPage />} />
+            <Route path="/adjustments" element={<AdjustmentsPage />} />
+            <Route path="/adjustments/:id" element={<AdjustmentPage />} />
+            <Route path="/payroll" element={<PayrollPage />} />
+            <Route path="/imports" element={<ImportPage />} />
+            <Route path="*" element={<Navigate to="/queue" replace />} />
+          </Routes>
+        </Suspense>
       </Layout.Content>
     </Layout>
   );

@@ -3,12 +3,14 @@
  * playwright-core, against the gateway and the services on the real stack. Screenshots of each
  * screen go to .local/screenshots/.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idGenerator, movableClock } from '../persons/support';
 import { uniqueId } from '../support/env';
 import { hospitalCode, startGatewayStack } from '../gateway/support';
-import { choose, label, launchBrowser, shot, signIn as signInAt } from './support';
+import { choose, label, launchBrowser, shot, SHOTS, signIn as signInAt } from './support';
 
 describe('staff console', () => {
   let stack: Awaited<ReturnType<typeof startGatewayStack>>;
@@ -17,7 +19,8 @@ describe('staff console', () => {
   const name = `测试${uniqueId('n').slice(-4)}`;
 
   beforeAll(async () => {
-    stack = await startGatewayStack('console', movableClock('2026-06-20').clock, hospitalCode('c'), []);
+    // The production body limit (1 MiB): an import's batch of 100 rows is about 70 KB.
+    stack = await startGatewayStack('console', movableClock('2026-06-20').clock, hospitalCode('c'), [], { env: { YOUFU_GATEWAY_MAX_BODY_BYTES: String(1024 * 1024) } });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -89,5 +92,75 @@ describe('staff console', () => {
     // English on request.
     await approver.getByRole('button', { name: 'English' }).click();
     expect(await approver.getByRole('menuitem', { name: 'Entitled persons' }).count()).toBe(1);
+  });
+
+  it('imports a legacy registry of 1,000 rows with 10 bad ones: progress, the 10 errors shown and downloadable, a resume after a dropped connection, and the approval', async () => {
+    // The file as a legacy system writes it: a CSV with Chinese column names.
+    const gen = idGenerator(4242);
+    const header = ['身份证号', '姓名', '性别', '出生日期', '区县代码', '户籍性质', '批准日期', '开户行', '账号', '户名', '优抚身份', '残疾等级', '致残原因', '身份生效日期', '已发放至'];
+    const rows = Array.from({ length: 1000 }, (_, n) => {
+      const g = gen({ region: '440111' });
+      return [g.id, `导入${n}`, g.gender === 'MALE' ? '男' : '女', g.birthDate, g.region, '城镇', '2026/05/10', '中国建设银行广州分行', `62170000${String(n).padStart(8, '0')}`, `导入${n}`, '残疾军人', '6', '因战', '2020-05-01', '2026-05'];
+    });
+    // Ten bad rows (file row = index + 2): four wrong check characters, two without a name, two
+    // with grade 11, two repeating an earlier row's person.
+    const wanted = new Map<number, string>();
+    for (const n of [7, 107, 207, 307]) {
+      const id = rows[n]![0]!;
+      rows[n]![0] = id.slice(0, 17) + (id[17] === '1' ? '2' : '1');
+      wanted.set(n + 2, 'person.nationalId');
+    }
+    for (const n of [433, 533]) {
+      rows[n]![1] = '';
+      wanted.set(n + 2, 'person.name');
+    }
+    for (const n of [633, 733]) {
+      rows[n]![11] = '11';
+      wanted.set(n + 2, 'person.identities[0].attributes.disabilityGrade');
+    }
+    for (const [n, twin] of [[600, 5], [900, 10]] as const) {
+      rows[n] = [...rows[twin]!];
+      wanted.set(n + 2, 'person.nationalId');
+    }
+    const file = path.join(SHOTS, '..', 'legacy-registry.csv');
+    writeFileSync(file, [header, ...rows].map((r) => r.join(',')).join('\r\n'));
+
+    const clerk = await signIn('经办人', 'clerk-import');
+    await clerk.getByRole('menuitem', { name: '批量导入' }).click();
+    // The fourth batch's connection drops: the import stops after 300 rows.
+    let calls = 0;
+    await clerk.route('**/ImportPersons', (route) => (++calls === 4 ? route.abort('connectionreset') : route.continue()));
+    await clerk.locator('#import-file').setInputFiles(file);
+    await clerk.getByRole('button', { name: '批量导入 (1000)' }).click();
+    await expect.poll(() => clerk.getByRole('alert').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(await clerk.getByTestId('import-progress').textContent()).toContain('300 / 1000');
+    await clerk.unroute('**/ImportPersons');
+    // Reloaded, the same file again: it resumes after row 300.
+    await clerk.reload();
+    await clerk.locator('#import-file').setInputFiles(file);
+    await clerk.getByText('上次导入未完成：已处理 300 行，共 1000').waitFor();
+    await clerk.getByRole('button', { name: '继续导入' }).click();
+    await clerk.getByTestId('import-done').waitFor({ timeout: 60_000 });
+    expect(await clerk.getByTestId('import-progress').textContent()).toContain('1000 / 1000');
+    expect(await clerk.getByTestId('import-accepted').textContent()).toContain('990');
+    expect(await clerk.getByTestId('import-rejected').textContent()).toContain('10');
+    await shot(clerk, 'import');
+    const [d] = await Promise.all([clerk.waitForEvent('download'), clerk.getByRole('button', { name: '下载错误明细' }).click()]);
+    const errors = readFileSync((await d.path())!, 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n').slice(1).map((l) => l.split(','));
+    expect(new Map(errors.map((e) => [Number(e[0]), e[1]]))).toEqual(new Map([...wanted].sort(([a], [b]) => a - b)));
+    // Each error row carries the file's own cells, to fix and import again.
+    expect(errors.find((e) => e[0] === '602')).toContain(rows[600]![0]);
+
+    // The import is one change request: an approver approves it, and the 990 are registered.
+    const changeId = (await clerk.getByTestId('import-done').getByRole('link').textContent())!;
+    const approver = await signIn('审批人', 'approver-import');
+    await approver.goto(`${stack.gw.url}/console/changes/${changeId}`);
+    await approver.getByRole('button', { name: label('批准') }).click();
+    await approver.locator('.ant-modal').getByRole('button', { name: label('批准') }).click();
+    await expect.poll(() => approver.getByTestId('change-status').textContent(), { timeout: 60_000 }).toBe('已批准');
+    await approver.getByRole('menuitem', { name: '优抚对象' }).click();
+    await approver.getByLabel('区县代码').fill('440111');
+    await approver.getByRole('button', { name: label('查询') }).click();
+    await expect.poll(() => approver.getByTestId('persons').locator('tbody tr').count()).toBe(20);
   });
 });

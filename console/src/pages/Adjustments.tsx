@@ -14,6 +14,7 @@ import { Pager, usePages } from '../paging';
 import { download, toCsv, type Column } from '../export';
 import { useWords } from '../i18n';
 import { useSession } from '../session';
+import { PendingItems } from './PendingItems';
 import type { Version } from './Standards';
 
 type Money = { fen: string };
@@ -61,45 +62,9 @@ interface Impact {
   applied: boolean;
   changedSinceSimulation: boolean;
 }
-interface PendingItem {
-  itemId: string;
-  kind: string;
-  subject: string;
-  description: string;
-  createdAt?: string;
-}
 
 const WORKING = new Set(['PHASE_SIMULATING', 'PHASE_PUBLISHED', 'PHASE_APPLYING']);
 const runPath = (runId: string) => `/adjustments/${encodeURIComponent(runId)}`;
-
-/** The adjustment's pending items (a year due, an approval overdue, a roll-over due), for the work queue too. */
-export function PendingItems() {
-  const { t, e } = useWords();
-  const { api } = useSession();
-  const [items, setItems] = useState<PendingItem[]>([]);
-  const [error, setError] = useState<unknown>();
-  useEffect(() => {
-    api<{ items: PendingItem[] }>('adjustment', 'ListPendingItems', { page: { pageSize: 50 } }).then((r) => setItems(r.items ?? []), setError);
-  }, [api]);
-  return (
-    <Card title={t('pendingItems')} size="small">
-      <ErrorAlert error={error} />
-      <Table<PendingItem>
-        data-testid="pending-items"
-        rowKey="itemId"
-        size="small"
-        pagination={false}
-        dataSource={items}
-        locale={{ emptyText: t('noItems') }}
-        columns={[
-          { title: t('kind'), dataIndex: 'kind', render: (k: string) => <Tag>{e(k)}</Tag> },
-          { title: t('summary'), dataIndex: 'description' },
-          { title: t('proposedAt'), dataIndex: 'createdAt', render: (x: string) => shanghaiTime(x) },
-        ]}
-      />
-    </Card>
-  );
-}
 
 /** Runs, newest first; a clerk starts one here. */
 export function AdjustmentsPage() {

@@ -1,4 +1,3 @@
-import { PendingItems } from './Adjustments';
 import { Card, Table, Tag } from 'antd';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
@@ -6,6 +5,7 @@ import { shanghaiTime } from '../api';
 import { ErrorAlert } from '../errors';
 import { useWords } from '../i18n';
 import { useSession } from '../session';
+import { PendingItems } from './PendingItems';
 
 export interface Change {
   changeId: string;
