@@ -31,6 +31,8 @@ export const SERVICES = {
   persons: 'youfu.persons.v1.EntitledPersonService',
   standards: 'youfu.standards.v1.SubsidyStandardService',
   adjustment: 'youfu.adjustment.v1.AnnualAdjustmentService',
+  settlement: 'youfu.settlement.v1.MedicalSettlementService',
+  resettlement: 'youfu.resettlement.v1.VeteranResettlementService',
 } as const;
 
 export interface Session {

@@ -24,6 +24,9 @@ const AdjustmentsPage = page(() => import('./pages/Adjustments'), 'AdjustmentsPa
 const AdjustmentPage = page(() => import('./pages/Adjustments'), 'AdjustmentPage');
 const ImportPage = page(() => import('./pages/Import'), 'ImportPage');
 const PayrollPage = page(() => import('./pages/Payroll'), 'PayrollPage');
+const CasesPage = page(() => import('./pages/Resettlement'), 'CasesPage');
+const CasePage = page(() => import('./pages/Resettlement'), 'CasePage');
+const SettlementPage = page(() => import('./pages/Settlement'), 'SettlementPage');
 const StandardsPage = page(() => import('./pages/Standards'), 'StandardsPage');
 const VersionPage = page(() => import('./pages/Standards'), 'VersionPage');
 
@@ -40,6 +43,8 @@ function Shell() {
     { key: '/standards', label: t('standards') },
     { key: '/adjustments', label: t('adjustments') },
     { key: '/payroll', label: t('payroll') },
+    { key: '/settlement', label: t('settlement') },
+    { key: '/resettlement', label: t('resettlement') },
   ];
   const selected = items.find((i) => location.pathname.startsWith(i.key))?.key ?? '/queue';
   return (
@@ -48,8 +53,7 @@ function Shell() {
         <Typography.Title level={4} style={{ color: '#fff', margin: 0, whiteSpace: 'nowrap' }}>
           {t('appName')}
         </Typography.Title>
-        <Menu theme="dark" mode="horizontal" selectedKeys={[selected]} items={items} onClick={(i) => navigate(i.key)} style={{ flex: 1 }} />
-        <Space>
+        <Space style={{ marginLeft: 'auto' }}>
           <Tag color="blue" data-testid="who">
             {session.subject} · {t(`role.${session.role}`)}
           </Tag>
@@ -61,24 +65,32 @@ function Shell() {
           </Button>
         </Space>
       </Layout.Header>
-      <Layout.Content style={{ padding: 24 }}>
-        <Suspense fallback={<Spin />}>
-          <Routes>
-            <Route path="/queue" element={<WorkQueuePage />} />
-            <Route path="/persons" element={<PersonsPage />} />
-            <Route path="/persons/:id" element={<PersonPage />} />
-            <Route path="/register" element={<RegisterPage />} />
-            <Route path="/changes/:id" element={<ChangePage />} />
-            <Route path="/standards" element={<StandardsPage />} />
-            <Route path="/standards/:id" element={<VersionPage />} />
-            <Route path="/adjustments" element={<AdjustmentsPage />} />
-            <Route path="/adjustments/:id" element={<AdjustmentPage />} />
-            <Route path="/payroll" element={<PayrollPage />} />
-            <Route path="/imports" element={<ImportPage />} />
-            <Route path="*" element={<Navigate to="/queue" replace />} />
-          </Routes>
-        </Suspense>
-      </Layout.Content>
+      <Layout>
+        <Layout.Sider width={180} theme="light">
+          <Menu mode="inline" selectedKeys={[selected]} items={items} onClick={(i) => void navigate(i.key)} style={{ height: '100%' }} />
+        </Layout.Sider>
+        <Layout.Content style={{ padding: 24 }}>
+          <Suspense fallback={<Spin />}>
+            <Routes>
+              <Route path="/queue" element={<WorkQueuePage />} />
+              <Route path="/persons" element={<PersonsPage />} />
+              <Route path="/persons/:id" element={<PersonPage />} />
+              <Route path="/register" element={<RegisterPage />} />
+              <Route path="/changes/:id" element={<ChangePage />} />
+              <Route path="/standards" element={<StandardsPage />} />
+              <Route path="/standards/:id" element={<VersionPage />} />
+              <Route path="/adjustments" element={<AdjustmentsPage />} />
+              <Route path="/adjustments/:id" element={<AdjustmentPage />} />
+              <Route path="/payroll" element={<PayrollPage />} />
+              <Route path="/imports" element={<ImportPage />} />
+              <Route path="/settlement" element={<SettlementPage />} />
+              <Route path="/resettlement" element={<CasesPage />} />
+              <Route path="/resettlement/:id" element={<CasePage />} />
+              <Route path="*" element={<Navigate to="/queue" replace />} />
+            </Routes>
+          </Suspense>
+        </Layout.Content>
+      </Layout>
     </Layout>
   );
 }

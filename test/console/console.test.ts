@@ -30,7 +30,7 @@ describe('staff console', () => {
 
   const signIn = (role: '经办人' | '审批人', subject: string) => signInAt(browser, stack.gw.url, role, subject);
 
-  it('a clerk proposes a registration (the API’s refusal shown at its field), cannot approve it — no button, and the API refuses — and an approver approves it', async () => {
+  it('a clerk proposes a registration (the API’s refusal shown at its field), cannot approve it — no button, and the API refuses — an approver approves it, and a later payee change shows as before / after in the audit trail', async () => {
     const clerk = await signIn('经办人', 'clerk-li');
     await clerk.getByRole('menuitem', { name: '登记' }).click();
     const bad = person.id.slice(0, 17) + (person.id[17] === '1' ? '2' : '1');
@@ -80,11 +80,37 @@ describe('staff console', () => {
     await expect.poll(() => approver.getByTestId('change-status').textContent(), { timeout: 15_000 }).toBe('已批准');
     await approver.getByRole('link', { name: /[0-9a-f-]{36}/ }).click();
     await approver.getByTestId('person').waitFor();
+    const personId = approver.url().split('/').pop()!;
     expect(await approver.getByText(name).count()).toBeGreaterThan(0);
     await shot(approver, 'person');
     await approver.getByRole('menuitem', { name: '优抚对象' }).click();
     await expect.poll(() => approver.getByTestId('persons').getByText(name).count()).toBeGreaterThan(0);
     await shot(approver, 'persons');
+    // A later change: the clerk proposes a new payee account on the person's page; approved, it shows as before / after.
+    await clerk.goto(`${stack.gw.url}/console/persons/${personId}`);
+    await choose(clerk, '变更类型', '变更收款账户');
+    const propose = clerk.getByTestId('propose-change');
+    await propose.getByLabel('开户行').fill('中国农业银行广州分行');
+    await propose.getByLabel('账号').fill('6228480000000000077');
+    await propose.getByLabel('户名').fill(name);
+    await propose.getByRole('button', { name: label('提交') }).click();
+    await expect.poll(() => clerk.getByTestId('change-status').textContent(), { timeout: 15_000 }).toBe('待审批');
+    const payeeChange = clerk.url().split('/').pop()!;
+    await approver.goto(`${stack.gw.url}/console/changes/${payeeChange}`);
+    await approver.getByRole('button', { name: label('批准') }).click();
+    await approver.locator('.ant-modal').getByRole('button', { name: label('批准') }).click();
+    await expect.poll(() => approver.getByTestId('change-status').textContent(), { timeout: 15_000 }).toBe('已批准');
+    const diff = approver.getByTestId('change-diff');
+    await expect.poll(() => diff.locator('tbody tr').filter({ hasText: 'payee.account' }).textContent()).toMatch(/\*+0009.*\*+0077/);
+    expect(await diff.locator('tbody tr').filter({ hasText: 'payee.bank' }).textContent()).toContain('中国农业银行广州分行');
+    await shot(approver, 'change-diff');
+    await approver.goto(`${stack.gw.url}/console/persons/${personId}`);
+    await approver.getByRole('tab', { name: '审计记录' }).click();
+    await expect.poll(() => approver.getByTestId('audit-trail').locator('tr.ant-table-row').count()).toBe(2);
+    await approver.getByRole('tab', { name: '待遇' }).click();
+    await expect.poll(() => approver.getByTestId('periods').locator('tr.ant-table-row').count()).toBeGreaterThan(0);
+    await shot(approver, 'person-benefits');
+
     // The development sign-in validates what it signs.
     const badRole = await fetch(`${stack.gw.url}/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'service', subject: 'x' }) });
     expect(badRole.status).toBe(400);

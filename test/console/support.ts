@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { expect, onTestFailed } from 'vitest';
 
 export const SHOTS = path.resolve(import.meta.dirname, '../../.local/screenshots');
 const CHROMIUM = process.env.YOUFU_CHROMIUM ?? '/usr/bin/chromium';
@@ -20,7 +20,8 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** Picks `option` (its exact words) in the Ant Design select labelled `label`. */
 export async function choose(page: Page, label: string, option: string | RegExp) {
-  await page.getByLabel(label).click();
+  // Ant Design labels both the select and its search box.
+  await page.getByLabel(label).first().click();
   await page
     .locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option')
     .filter({ hasText: typeof option === 'string' ? new RegExp(`^${option}$`) : option })
@@ -30,9 +31,14 @@ export async function choose(page: Page, label: string, option: string | RegExp)
 
 export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
+let signedIn = 0;
+
 /** A Chinese-speaking member of staff in Shanghai, signed in at the console of `url` in a browser context of their own. */
 export async function signIn(browser: Browser, url: string, role: '经办人' | '审批人', subject: string): Promise<Page> {
   const page = await (await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1400, height: 900 }, acceptDownloads: true })).newPage();
+  // What the screen showed when a test failed, for whoever reads the failure.
+  const n = ++signedIn;
+  onTestFailed(async () => void (await shot(page, `failed-${n}-${subject}`).catch(() => undefined)));
   await page.goto(`${url}/`);
   await expect.poll(() => page.getByText('开发环境登录').count()).toBeGreaterThan(0);
   await choose(page, '角色', role);

@@ -2,9 +2,11 @@ import { App, Button, Card, Descriptions, Form, Input, Modal, Space, Tag } from 
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { civil } from '../api';
+import { BeforeAfter } from '../diff';
 import { ErrorAlert } from '../errors';
 import { useWords } from '../i18n';
 import { useSession } from '../session';
+import type { AuditEntry } from './PersonTabs';
 import type { Change } from './WorkQueue';
 
 /** One change request; an approver decides it here (the services refuse the proposer's own, and any clerk). */
@@ -27,6 +29,12 @@ export function ChangePage() {
     [api, id],
   );
   useEffect(() => void load(), [load]);
+  // Once applied, the audit trail holds the change as before / after (masked snapshots).
+  const [applied, setApplied] = useState<AuditEntry>();
+  useEffect(() => {
+    if (change?.status !== 'CHANGE_STATUS_APPROVED' || !change.personId) return;
+    api<{ entries?: AuditEntry[] }>('persons', 'GetAuditTrail', { personId: change.personId }).then((r) => setApplied(r.entries?.find((x) => x.changeId === id)), setError);
+  }, [api, change, id]);
   const decide = async (method: 'ApproveChange' | 'RejectChange', body: object) => {
     setError(undefined);
     try {
@@ -57,6 +65,11 @@ export function ChangePage() {
             </Descriptions.Item>
           )}
         </Descriptions>
+      )}
+      {applied && (
+        <div style={{ marginTop: 16 }}>
+          <BeforeAfter before={applied.before} after={applied.after} testId="change-diff" />
+        </div>
       )}
       {change?.status === 'CHANGE_STATUS_PROPOSED' && can('approver') && (
         <Space style={{ marginTop: 16 }}>

@@ -1,11 +1,12 @@
-import { Button, Card, Descriptions, Form, Input, Select, Space, Table, Tag } from 'antd';
+import { Button, Card, Descriptions, Form, Input, Select, Space, Table, Tabs, Tag } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { Link, useNavigate, useParams } from 'react-router-dom';
 import { civil } from '../api';
 import { ErrorAlert } from '../errors';
 import { Pager, usePages } from '../paging';
 import { enumOptions, useWords } from '../i18n';
 import { useSession } from '../session';
+import { AuditTrail, Benefits, ProposeChange } from './PersonTabs';
 import { ChangesTable, type Change } from './WorkQueue';
 
 interface Person {
@@ -87,7 +88,8 @@ export function PersonsPage() {
 export function PersonPage() {
   const { id = '' } = useParams();
   const { t, e } = useWords();
-  const { api } = useSession();
+  const { api, can } = useSession();
+  const navigate = useNavigate();
   const [person, setPerson] = useState<Person>();
   const [changes, setChanges] = useState<Change[]>([]);
   const [error, setError] = useState<unknown>();
@@ -100,39 +102,51 @@ export function PersonPage() {
     setChanges(c.changes);
   }, [api, id]);
   useEffect(() => void load().catch(setError), [load]);
+  const details = person && (
+    <>
+      <Descriptions bordered size="small" column={2} data-testid="person">
+        <Descriptions.Item label={t('status')}>{e(person.status)}</Descriptions.Item>
+        <Descriptions.Item label={t('version')}>{person.version}</Descriptions.Item>
+        <Descriptions.Item label={t('gender')}>{e(person.gender)}</Descriptions.Item>
+        <Descriptions.Item label={t('residence')}>{e(person.residence)}</Descriptions.Item>
+        <Descriptions.Item label={t('district')}>{person.districtCode}</Descriptions.Item>
+        <Descriptions.Item label={t('approvalDate')}>{civil.toString(person.approvalDate)}</Descriptions.Item>
+        <Descriptions.Item label={t('bank')}>{person.payee?.bank}</Descriptions.Item>
+        <Descriptions.Item label={t('accountNumber')}>{person.payee?.accountNumber}</Descriptions.Item>
+      </Descriptions>
+      <Table
+        style={{ marginTop: 16 }}
+        rowKey="identityId"
+        size="small"
+        pagination={false}
+        dataSource={person.identities}
+        columns={[
+          { title: t('identity'), render: (_: unknown, i: Person['identities'][number]) => e(i.attributes.category) },
+          { title: t('disabilityGrade'), render: (_: unknown, i: Person['identities'][number]) => i.attributes.disabilityGrade || '' },
+          { title: t('cause'), render: (_: unknown, i: Person['identities'][number]) => (i.attributes.cause === 'DISABILITY_CAUSE_UNSPECIFIED' ? '' : e(i.attributes.cause)) },
+          { title: t('effectiveFrom'), render: (_: unknown, i: Person['identities'][number]) => `${civil.toString(i.effectiveFrom)} – ${civil.toString(i.effectiveTo)}` },
+        ]}
+      />
+      <Card title={t('change')} size="small" style={{ marginTop: 16 }}>
+        <ChangesTable changes={changes} testId="person-changes" />
+      </Card>
+    </>
+  );
   return (
     <Space direction="vertical" style={{ width: '100%' }} size="large">
       <ErrorAlert error={error} />
       {person && (
         <Card title={`${person.name} · ${person.nationalIdMasked}`}>
-          <Descriptions bordered size="small" column={2} data-testid="person">
-            <Descriptions.Item label={t('status')}>{e(person.status)}</Descriptions.Item>
-            <Descriptions.Item label={t('version')}>{person.version}</Descriptions.Item>
-            <Descriptions.Item label={t('gender')}>{e(person.gender)}</Descriptions.Item>
-            <Descriptions.Item label={t('residence')}>{e(person.residence)}</Descriptions.Item>
-            <Descriptions.Item label={t('district')}>{person.districtCode}</Descriptions.Item>
-            <Descriptions.Item label={t('approvalDate')}>{civil.toString(person.approvalDate)}</Descriptions.Item>
-            <Descriptions.Item label={t('bank')}>{person.payee?.bank}</Descriptions.Item>
-            <Descriptions.Item label={t('accountNumber')}>{person.payee?.accountNumber}</Descriptions.Item>
-          </Descriptions>
-          <Table
-            style={{ marginTop: 16 }}
-            rowKey="identityId"
-            size="small"
-            pagination={false}
-            dataSource={person.identities}
-            columns={[
-              { title: t('identity'), render: (_: unknown, i: Person['identities'][number]) => e(i.attributes.category) },
-              { title: t('disabilityGrade'), render: (_: unknown, i: Person['identities'][number]) => i.attributes.disabilityGrade || '' },
-              { title: t('cause'), render: (_: unknown, i: Person['identities'][number]) => (i.attributes.cause === 'DISABILITY_CAUSE_UNSPECIFIED' ? '' : e(i.attributes.cause)) },
-              { title: t('effectiveFrom'), render: (_: unknown, i: Person['identities'][number]) => `${civil.toString(i.effectiveFrom)} – ${civil.toString(i.effectiveTo)}` },
+          <Tabs
+            items={[
+              { key: 'details', label: t('details'), children: details },
+              { key: 'benefits', label: t('benefits'), children: <Benefits personId={id} /> },
+              { key: 'audit', label: t('auditTrail'), children: <AuditTrail personId={id} /> },
             ]}
           />
         </Card>
       )}
-      <Card title={t('change')}>
-        <ChangesTable changes={changes} testId="person-changes" />
-      </Card>
+      {person && can('clerk') && <ProposeChange personId={id} version={person.version} identities={person.identities} onProposed={(changeId) => void navigate(`/changes/${changeId}`)} />}
     </Space>
   );
 }
