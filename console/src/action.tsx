@@ -4,7 +4,7 @@
  */
 import { Button, Form, Input, Modal, Select } from 'antd';
 import { useId, useState, type ReactNode } from 'react';
-import { civil, moneyOf } from './api';
+import { basisPointsOf, civil, moneyOf } from './api';
 import { ErrorAlert, showOnFields } from './errors';
 import { useWords } from './i18n';
 
@@ -12,7 +12,8 @@ export interface ActionField {
   /** The request's field (JSON name). */
   name: string;
   label: string;
-  type: 'text' | 'date' | 'yuan' | 'select';
+  /** yuan → { fen }; percent (≤ 2 decimals) → basis points; number → an integer. */
+  type: 'text' | 'date' | 'yuan' | 'percent' | 'number' | 'select';
   options?: { value: string; label: string }[];
   optional?: boolean;
 }
@@ -26,7 +27,7 @@ export function actionBody(fields: ActionField[], v: Record<string, string | und
   for (const f of fields) {
     const x = v[f.name]?.trim();
     if (!x) continue;
-    out[f.name] = f.type === 'date' ? civil.fromString(x) : f.type === 'yuan' ? moneyOf(x) : x;
+    out[f.name] = f.type === 'date' ? civil.fromString(x) : f.type === 'yuan' ? moneyOf(x) : f.type === 'percent' ? basisPointsOf(x) : f.type === 'number' ? Number(x) : x;
   }
   return out;
 }
@@ -68,10 +69,10 @@ export function ActionButton({ label, title, fields, danger, primary, confirm, r
               label={f.label}
               rules={[
                 ...(f.optional ? [] : [{ required: true, message: t('required') }]),
-                ...(f.type === 'date' ? [{ pattern: DATE, message: 'YYYY-MM-DD' }] : f.type === 'yuan' ? [{ pattern: YUAN, message: '1234.56' }] : []),
+                ...(f.type === 'date' ? [{ pattern: DATE, message: 'YYYY-MM-DD' }] : f.type === 'yuan' || f.type === 'percent' ? [{ pattern: YUAN, message: '1234.56' }] : f.type === 'number' ? [{ pattern: /^\d{1,9}$/, message: '0–9' }] : []),
               ]}
             >
-              {f.type === 'select' ? <Select options={f.options} /> : <Input placeholder={f.type === 'date' ? 'YYYY-MM-DD' : f.type === 'yuan' ? '0.00' : undefined} />}
+              {f.type === 'select' ? <Select options={f.options} /> : <Input placeholder={f.type === 'date' ? 'YYYY-MM-DD' : f.type === 'yuan' ? '0.00' : f.type === 'percent' ? '%' : undefined} />}
             </Form.Item>
           ))}
         </Form>

@@ -126,12 +126,14 @@ export const chartYuan = (m?: { fen?: string | number }) => Number(BigInt(m?.fen
 /** What the gateway tells the console about its deployment (GET /console/config.json). */
 export interface ConsoleConfig {
   devSignIn: boolean;
+  /** The bureau's OpenID Connect provider, if configured (oidc.ts). */
+  oidc: { issuer: string; clientId: string; scope: string } | null;
   /** The Temporal Web UI's page of a workflow, `{workflowId}` to fill in; empty when not linked. */
   temporalWorkflowUrl: string;
 }
 export async function consoleConfig(): Promise<ConsoleConfig> {
   const r = await fetch('/console/config.json');
-  return r.ok ? ((await r.json()) as ConsoleConfig) : { devSignIn: false, temporalWorkflowUrl: '' };
+  return r.ok ? ((await r.json()) as ConsoleConfig) : { devSignIn: false, oidc: null, temporalWorkflowUrl: '' };
 }
 
 /** The largest page the services give (services/lib/paging MAX_PAGE_SIZE). */

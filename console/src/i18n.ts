@@ -8,6 +8,7 @@ const zh = {
   signIn: '登录',
   signOut: '退出',
   devSignIn: '开发环境登录',
+  oidcSignIn: '统一身份认证登录',
   devSignInHint: '本地开发：选择角色并输入姓名，由开发签发方签发令牌。生产环境使用本局的统一身份认证。',
   role: '角色',
   name: '姓名',
@@ -151,6 +152,8 @@ const zh = {
   runBy: '生成人',
   payrollLines: '发放明细',
   imports: '批量导入',
+  runsAwaitingMe: '待我审批的年度调整',
+  overdueCases: '逾期的安置案件',
   resettlement: '退役安置',
   cases: '安置案件',
   placementMode: '安置方式',
@@ -200,6 +203,10 @@ const zh = {
   statements: '结算单',
   hospitalCode: '医院编码',
   hospitalName: '医院名称',
+  proposeRuleSet: '提出结算比例',
+  visitType: '就诊类型',
+  ratioPercent: '支付比例（%）',
+  annualCap: '年度限额（元）',
   period: '期间',
   netAmount: '应付净额（元）',
   settledFunds: '结算（笔数 / 金额）',
@@ -264,6 +271,7 @@ const en: Words = {
   signIn: 'Sign in',
   signOut: 'Sign out',
   devSignIn: 'Development sign-in',
+  oidcSignIn: 'Sign in with the bureau’s identity provider',
   devSignInHint: 'Local development: pick a role and a name; the development issuer signs the token. Production uses the bureau’s identity provider.',
   role: 'Role',
   name: 'Name',
@@ -407,6 +415,8 @@ const en: Words = {
   runBy: 'Run by',
   payrollLines: 'Payroll lines',
   imports: 'Imports',
+  runsAwaitingMe: 'Annual adjustments waiting for my decision',
+  overdueCases: 'Resettlement cases past a deadline',
   resettlement: 'Resettlement',
   cases: 'Cases',
   placementMode: 'Placement',
@@ -456,6 +466,10 @@ const en: Words = {
   statements: 'Statements',
   hospitalCode: 'Hospital code',
   hospitalName: 'Hospital name',
+  proposeRuleSet: 'Propose a rule set',
+  visitType: 'Visit type',
+  ratioPercent: 'Ratio (%)',
+  annualCap: 'Annual cap (yuan)',
   period: 'Period',
   netAmount: 'Net amount (yuan)',
   settledFunds: 'Settled (count / amount)',
@@ -552,6 +566,8 @@ export const ENUMS: Record<Lang, Record<string, string>> = {
     CHANGE_KIND_STANDARDS_ADJUSTMENT: '标准调整',
     DEATH_CAUSE_ILLNESS: '病故',
     HOSPITAL_STATUS_ACTIVE: '定点',
+    VISIT_TYPE_INPATIENT: '住院',
+    VISIT_TYPE_OUTPATIENT: '门诊',
     DECISION_PENDING: '待审批',
     DECISION_APPROVED: '已批准',
     DECISION_REJECTED: '已驳回',
@@ -633,7 +649,7 @@ export const ENUMS: Record<Lang, Record<string, string>> = {
 };
 /** An enum value in words (English: the proto's name made readable). */
 export const enumWord = (lang: Lang, value: string) =>
-  ENUMS[lang][value] ?? value.replace(/^(CATEGORY|PERSON_STATUS|CHANGE_STATUS|CHANGE_KIND|GENDER|RESIDENCE|DISABILITY_CAUSE|ENLISTMENT_PERIOD|ROW_COMPONENT|STANDARD_LEVEL|VERSION_STATUS|PHASE|RUN_KIND|BENEFIT_KIND|PAYROLL_LINE_KIND|DEATH_CAUSE|ADJUSTMENT_KIND|HOSPITAL_STATUS|CASE_STATUS|RANK_TYPE|PLACEMENT_MODE|HONOUR|REPORTING|DEADLINE|SUPPORT_KIND|DECISION)_/, '').toLowerCase().replace(/_/g, ' ');
+  ENUMS[lang][value] ?? value.replace(/^(CATEGORY|PERSON_STATUS|CHANGE_STATUS|CHANGE_KIND|GENDER|RESIDENCE|DISABILITY_CAUSE|ENLISTMENT_PERIOD|ROW_COMPONENT|STANDARD_LEVEL|VERSION_STATUS|PHASE|RUN_KIND|BENEFIT_KIND|PAYROLL_LINE_KIND|DEATH_CAUSE|ADJUSTMENT_KIND|HOSPITAL_STATUS|CASE_STATUS|RANK_TYPE|PLACEMENT_MODE|HONOUR|REPORTING|DEADLINE|SUPPORT_KIND|DECISION|VISIT_TYPE)_/, '').toLowerCase().replace(/_/g, ' ');
 
 /** Select options for the enum values of a prefix (`CATEGORY_`), in words. */
 export const enumOptions = (prefix: string, e: (v: string) => string) =>

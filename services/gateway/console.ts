@@ -60,8 +60,10 @@ export interface ConsoleSettings {
   devSignIn: boolean;
   sessionTtlSeconds: number;
   temporalWorkflowUrl: string;
+  /** The bureau's identity provider (authorization code + PKCE), if configured. */
+  oidc: { issuer: string; clientId: string; scope: string } | null;
 }
-export const consoleConfig = (c: ConsoleSettings) => ({ devSignIn: c.devSignIn, temporalWorkflowUrl: c.temporalWorkflowUrl });
+export const consoleConfig = (c: ConsoleSettings) => ({ devSignIn: c.devSignIn, temporalWorkflowUrl: c.temporalWorkflowUrl, oidc: c.oidc });
 
 const signIn = z.object({
   role: z.enum(['clerk', 'approver', 'auditor']),

@@ -43,6 +43,15 @@ export const gatewayEnv = {
   YOUFU_CONSOLE_DEV_SIGN_IN: z.enum(['true', 'false']).optional(),
   /** The Temporal Web UI the console links runs to (e.g. `https://temporal.bureau.example`); outside production the local stack's. */
   YOUFU_CONSOLE_TEMPORAL_UI: z.string().url().optional(),
+  /**
+   * The bureau's OpenID Connect provider the console signs in at (authorization code + PKCE, a
+   * public client: no secret): its issuer URL (discovered at `/.well-known/openid-configuration`)
+   * and the console's client id. Its access tokens must carry `sub` and `role` and verify with
+   * YOUFU_JWKS / YOUFU_JWT_ISSUER, as every staff token does.
+   */
+  YOUFU_CONSOLE_OIDC_ISSUER: z.string().url().optional(),
+  YOUFU_CONSOLE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  YOUFU_CONSOLE_OIDC_SCOPE: z.string().min(1).default('openid profile'),
   /** Lifetime of a development sign-in's token, seconds. */
   YOUFU_CONSOLE_SESSION_TTL: z.coerce.number().int().min(60).default(8 * 3600),
   /** Server TLS (PEM files), as for the services. */
@@ -57,6 +66,7 @@ export const gatewayEnv = {
 export async function startGatewayFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<RunningGateway> {
   const cfg = loadConfig(gatewayEnv, env);
   if (!!cfg.YOUFU_TLS_CERT !== !!cfg.YOUFU_TLS_KEY) throw new ConfigError(['YOUFU_TLS_CERT and YOUFU_TLS_KEY: set both']);
+  if (!!cfg.YOUFU_CONSOLE_OIDC_ISSUER !== !!cfg.YOUFU_CONSOLE_OIDC_CLIENT_ID) throw new ConfigError(['YOUFU_CONSOLE_OIDC_ISSUER and YOUFU_CONSOLE_OIDC_CLIENT_ID: set both']);
   if (cfg.YOUFU_ENV === 'production' && cfg.YOUFU_CONSOLE_DEV_SIGN_IN === 'true') throw new ConfigError(['YOUFU_CONSOLE_DEV_SIGN_IN: the development sign-in is never served in production']);
   const log = createLogger('gateway', cfg.YOUFU_LOG_LEVEL);
   const { pool, migrate } = await openDatabase('gateway', path.join(here, 'migrations'), cfg, env);
@@ -91,6 +101,7 @@ export async function startGatewayFromEnv(env: NodeJS.ProcessEnv = process.env):
       dir: cfg.YOUFU_CONSOLE_DIR ?? defaultConsoleDir,
       devSignIn: cfg.YOUFU_ENV !== 'production' && cfg.YOUFU_CONSOLE_DEV_SIGN_IN !== 'false',
       sessionTtlSeconds: cfg.YOUFU_CONSOLE_SESSION_TTL,
+      oidc: cfg.YOUFU_CONSOLE_OIDC_ISSUER && cfg.YOUFU_CONSOLE_OIDC_CLIENT_ID ? { issuer: cfg.YOUFU_CONSOLE_OIDC_ISSUER, clientId: cfg.YOUFU_CONSOLE_OIDC_CLIENT_ID, scope: cfg.YOUFU_CONSOLE_OIDC_SCOPE } : null,
       temporalWorkflowUrl: temporalWorkflowUrl(cfg.YOUFU_CONSOLE_TEMPORAL_UI ?? (cfg.YOUFU_ENV === 'production' ? '' : LOCAL_TEMPORAL_UI), cfg.YOUFU_TEMPORAL_NAMESPACE),
     },
     pool,

@@ -9,23 +9,28 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idGenerator, movableClock } from '../persons/support';
 import { uniqueId } from '../support/env';
-import { hospitalCode, startGatewayStack } from '../gateway/support';
-import { choose, label, launchBrowser, shot, SHOTS, signIn as signInAt } from './support';
+import { gatewayFor, hospitalCode, startGatewayStack } from '../gateway/support';
+import { startIdentityProvider } from './identity-provider';
+import { choose, label, launchBrowser, shot, SHOTS, signIn as signInAt, startResettlement, unlabelled } from './support';
 
 describe('staff console', () => {
   let stack: Awaited<ReturnType<typeof startGatewayStack>>;
   let browser: Browser;
+  let resettlement: Awaited<ReturnType<typeof startResettlement>>;
   const person = idGenerator(9090)({ gender: 'MALE', region: '440106' });
   const name = `测试${uniqueId('n').slice(-4)}`;
 
   beforeAll(async () => {
     // The production body limit (1 MiB): an import's batch of 100 rows is about 70 KB.
-    stack = await startGatewayStack('console', movableClock('2026-06-20').clock, hospitalCode('c'), [], { env: { YOUFU_GATEWAY_MAX_BODY_BYTES: String(1024 * 1024) } });
+    const { clock } = movableClock('2026-06-20');
+    resettlement = await startResettlement('console-queue', clock);
+    stack = await startGatewayStack('console', clock, hospitalCode('c'), [], { env: { YOUFU_GATEWAY_MAX_BODY_BYTES: String(1024 * 1024), YOUFU_RESETTLEMENT_ADDR: resettlement.address } });
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
+    await resettlement?.stop();
   });
 
   const signIn = (role: '经办人' | '审批人', subject: string) => signInAt(browser, stack.gw.url, role, subject);
@@ -188,5 +193,52 @@ describe('staff console', () => {
     await approver.getByLabel('区县代码').fill('440111');
     await approver.getByRole('button', { name: label('查询') }).click();
     await expect.poll(() => approver.getByTestId('persons').locator('tbody tr').count()).toBe(20);
+  });
+
+  it('signs in at the bureau’s identity provider with the authorization code and PKCE, the development sign-in off', async () => {
+    const idp = await startIdentityProvider({ clientId: 'youfu-console', staff: { subject: 'zhou', role: 'approver' } });
+    const gw = await gatewayFor(stack.s, { YOUFU_RESETTLEMENT_ADDR: resettlement.address, YOUFU_CONSOLE_OIDC_ISSUER: idp.url, YOUFU_CONSOLE_OIDC_CLIENT_ID: 'youfu-console', YOUFU_CONSOLE_DEV_SIGN_IN: 'false' });
+    try {
+      const page = await (await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })).newPage();
+      await page.goto(`${gw.url}/console/`);
+      await page.getByRole('button', { name: '统一身份认证登录' }).click();
+      await page.getByTestId('who').waitFor();
+      expect(await page.getByTestId('who').textContent()).toContain('zhou');
+      expect(page.url()).not.toContain('code=');
+      expect(idp.tokens).toEqual([{ ok: true }]);
+      expect(await page.getByText('开发环境登录').count()).toBe(0);
+      // The provider's token is the staff token the services take: the approver's work queue loads.
+      await expect.poll(() => page.getByTestId('waiting').count()).toBe(1);
+      // A callback this browser did not start is refused, and nothing is signed in.
+      const other = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
+      await other.goto(`${gw.url}/console/callback?code=stolen&state=guess`);
+      await other.getByRole('alert').waitFor();
+      expect(await other.getByRole('alert').textContent()).toContain('STATE_MISMATCH');
+      expect(idp.tokens).toHaveLength(1);
+    } finally {
+      await gw.stop();
+      await idp.stop();
+    }
+  });
+
+  it('checks the screens for unlabelled controls (the check every screenshot makes finds them)', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.setContent('<main><input id="x"><button></button><label for="y">名</label><input id="y"></main>');
+    expect(await unlabelled(page)).toEqual([expect.stringMatching(/^button-name: button/), expect.stringMatching(/^label: #x/)]);
+  });
+
+  it('works from the keyboard: signing in with Enter, the menu with the arrow keys', async () => {
+    const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
+    await page.goto(`${stack.gw.url}/console/`);
+    await page.getByLabel('姓名').focus();
+    await page.keyboard.type('keyboard-li');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('who').waitFor();
+    // Into the side menu, down to the third item (登记 for a clerk), and open it.
+    await page.getByRole('menuitem', { name: '待办' }).focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.url()).toContain('/console/register');
   });
 });

@@ -8,17 +8,15 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { VeteranResettlementServiceService } from '../../protos/gen/youfu/resettlement/v1/resettlement';
-import { StatementStatus } from '../../protos/gen/youfu/settlement/v1/settlement';
+import { StatementStatus, VisitType } from '../../protos/gen/youfu/settlement/v1/settlement';
 import { createUnaryClient } from '../../services/lib/grpc';
 import { parseYuan } from '../../services/lib/money';
-import { startService, type RunningService } from '../../services/lib/runtime';
-import { resettlementModule } from '../../services/resettlement/index';
 import { hospitalCode, jsonBill, post, startGatewayStack } from '../gateway/support';
 import { addDays, addMonths, shanghaiDate } from '../../services/lib/civil';
 import { idGenerator, movableClock, pbDate, survivor } from '../persons/support';
-import { freshDatabase, serviceEnv, topicPrefix, token, uniqueId } from '../support/env';
+import { token, uniqueId } from '../support/env';
 import { temporalClient } from '../support/temporal';
-import { choose, label, launchBrowser, shot, signIn } from './support';
+import { choose, label, launchBrowser, shot, signIn, startResettlement } from './support';
 
 const SETTLEMENT = '/v1/youfu.settlement.v1.MedicalSettlementService';
 
@@ -30,17 +28,15 @@ describe('settlement and resettlement in the console', () => {
   const gen = idGenerator(6161);
   const patient = gen();
   const H = hospitalCode('off');
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
-  let resettlement: RunningService;
+  let resettlement: Awaited<ReturnType<typeof startResettlement>>;
   let stack: Awaited<ReturnType<typeof startGatewayStack>>;
   let browser: Browser;
 
   beforeAll(async () => {
-    db = await freshDatabase('console-resettlement');
-    resettlement = await startService(resettlementModule, { env: serviceEnv(db.adminUrl, topicPrefix('console-resettlement'), { YOUFU_ACTIVITY_QUEUE: uniqueId('resettlement') }), clock });
-    stack = await startGatewayStack('console-offices', clock, H, [patient], { attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), env: { YOUFU_RESETTLEMENT_ADDR: `127.0.0.1:${resettlement.grpcPort}` } });
+    resettlement = await startResettlement('console-resettlement', clock);
+    stack = await startGatewayStack('console-offices', clock, H, [patient], { attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), env: { YOUFU_RESETTLEMENT_ADDR: resettlement.address } });
     // The subsidy's per-year base in force (a setting decided through the API: not a screen yet).
-    const client = createUnaryClient(VeteranResettlementServiceService, `127.0.0.1:${resettlement.grpcPort}`);
+    const client = createUnaryClient(VeteranResettlementServiceService, resettlement.address);
     const base = await client.proposeSubsidyBase({ effectiveFrom: pbDate('2026-01-01'), perYearBase: { fen: 1_500_000n }, note: '2026 base' }, await token('clerk', 'officer-li'));
     await client.decideSetting({ proposalId: base.proposal!.proposalId, approve: true, note: '' }, await token('approver', 'chief-wang'));
     client.close();
@@ -50,10 +46,9 @@ describe('settlement and resettlement in the console', () => {
     await browser?.close();
     await stack?.stop();
     await resettlement?.stop();
-    await db?.drop();
   });
 
-  it('approves a hospital’s prepared statement for its net amount, and designates a hospital by maker–checker', async () => {
+  it('approves a hospital’s prepared statement for its net amount, and designates a hospital and sets a rule set by maker–checker', async () => {
     // This month: the hospital settles two bills through the JSON door; the month is cut off.
     for (const billNo of [uniqueId('b1'), uniqueId('b2')]) {
       const r = await post(stack.gw, `${SETTLEMENT}/Settle`, jsonBill(H, billNo, patient), { token: stack.his });
@@ -99,6 +94,26 @@ describe('settlement and resettlement in the console', () => {
     await approver.getByRole('textbox', { name: '医院编码' }).last().fill(N);
     await approver.getByRole('button', { name: label('查询') }).last().click();
     await expect.poll(() => approver.getByTestId('hospital').textContent()).toContain('广州市第一人民医院');
+
+    // A rule set: the clerk proposes 80 % of in-patient costs for martyrs' survivors from today, capped at 50,000 yuan a year.
+    await clerk.getByRole('button', { name: '提出结算比例' }).click();
+    const dialog = clerk.locator('.ant-modal');
+    await choose(clerk, '类别', '烈士遗属');
+    await choose(clerk, '就诊类型', '住院');
+    await dialog.getByLabel('生效日期').fill(today);
+    await choose(clerk, '基金', '610200');
+    await dialog.getByLabel('支付比例（%）').fill('80');
+    await dialog.getByLabel('年度限额（元）').fill('50000');
+    await dialog.getByLabel('备注').fill('穗退役军人〔2026〕13号');
+    await dialog.locator('.ant-modal-footer').getByRole('button').last().click();
+    await dialog.waitFor({ state: 'hidden' });
+    await approver.reload();
+    const setting = approver.getByTestId('settlement-proposals').locator('tr.ant-table-row').filter({ hasText: 'setting' });
+    await expect.poll(() => setting.textContent()).toContain('8000');
+    await setting.getByRole('button', { name: label('批准') }).click();
+    await expect.poll(() => setting.count(), { timeout: 15_000 }).toBe(0);
+    const rule = await stack.s.client.getRuleSet({ category: Category.CATEGORY_MARTYR_SURVIVOR, disabilityGrade: 0, visitType: VisitType.VISIT_TYPE_INPATIENT, date: pbDate(today) }, approverToken);
+    expect(rule.ruleSet).toMatchObject({ fundCode: '610200', ratioBp: 8000, annualCap: { fen: 5_000_000n } });
   });
 
   it('takes a case from the files received to its closing: report, placement, the subsidy approved by a second person', async () => {

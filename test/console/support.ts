@@ -4,9 +4,14 @@
  * screenshots of each screen under .local/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect, onTestFailed } from 'vitest';
+import type { Clock } from '../../services/lib/civil';
+import { startService } from '../../services/lib/runtime';
+import { resettlementModule } from '../../services/resettlement/index';
+import { freshDatabase, serviceEnv, topicPrefix, uniqueId } from '../support/env';
 
 export const SHOTS = path.resolve(import.meta.dirname, '../../.local/screenshots');
 const CHROMIUM = process.env.YOUFU_CHROMIUM ?? '/usr/bin/chromium';
@@ -29,7 +34,11 @@ export async function choose(page: Page, label: string, option: string | RegExp)
     .click();
 }
 
-export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+/** A screenshot of a screen, which must also name every control it shows (axe-core's naming rules). */
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  expect(await unlabelled(page), `unlabelled controls on ${name}`).toEqual([]);
+}
 
 let signedIn = 0;
 
@@ -38,7 +47,7 @@ export async function signIn(browser: Browser, url: string, role: '经办人' | 
   const page = await (await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1400, height: 900 }, acceptDownloads: true })).newPage();
   // What the screen showed when a test failed, for whoever reads the failure.
   const n = ++signedIn;
-  onTestFailed(async () => void (await shot(page, `failed-${n}-${subject}`).catch(() => undefined)));
+  onTestFailed(async () => void (await page.screenshot({ path: path.join(SHOTS, `failed-${n}-${subject}.png`), fullPage: true }).catch(() => undefined)));
   await page.goto(`${url}/`);
   await expect.poll(() => page.getByText('开发环境登录').count()).toBeGreaterThan(0);
   await choose(page, '角色', role);
@@ -51,3 +60,31 @@ export async function signIn(browser: Browser, url: string, role: '经办人' | 
 
 /** Ant Design writes two-character button labels with a space (`提 交`): a name that matches either (an icon's name may come first). */
 export const label = (words: string) => new RegExp(`${[...words].join('\\s?')}$`);
+
+/** The resettlement service on a database of its own (the console's work queue and case screens call it). */
+export async function startResettlement(label: string, clock: Clock) {
+  const db = await freshDatabase(label);
+  const svc = await startService(resettlementModule, { env: serviceEnv(db.adminUrl, topicPrefix(label), { YOUFU_ACTIVITY_QUEUE: uniqueId('resettlement') }), clock });
+  return {
+    address: `127.0.0.1:${svc.grpcPort}`,
+    async stop() {
+      await svc.stop();
+      await db.drop();
+    },
+  };
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+/** The rules about names: every input, select, switch, button and link has one a screen reader can say. */
+const NAMED = ['label', 'button-name', 'select-name', 'link-name', 'aria-input-field-name', 'aria-toggle-field-name', 'input-button-name', 'image-alt', 'aria-command-name'];
+
+/** axe-core's findings on the page for the naming rules (empty when every control is labelled). */
+export async function unlabelled(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async (rules) => {
+    // Runs in the page (this file's types have no DOM).
+    const g = globalThis as unknown as { document: unknown; axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } };
+    const r = await g.axe.run(g.document, { runOnly: { type: 'rule', values: rules } });
+    return r.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+  }, NAMED);
+}

@@ -16,7 +16,7 @@ import { parseYuan } from '../../services/lib/money';
 import { startAdjustmentStack, type AdjustmentStack } from '../adjustment/support';
 import { disabled, idGenerator, movableClock, pbDate, registration, survivor } from '../persons/support';
 import { serviceEnv, testConfig, token } from '../support/env';
-import { choose, label, launchBrowser, shot, signIn } from './support';
+import { choose, label, launchBrowser, shot, signIn, startResettlement } from './support';
 
 const RUN = 'adjustment:2022:national';
 
@@ -25,9 +25,11 @@ describe('the console through a year: standards, the annual adjustment, payroll'
   let a: AdjustmentStack;
   let gw: RunningGateway;
   let browser: Browser;
+  let resettlement: Awaited<ReturnType<typeof startResettlement>>;
 
   beforeAll(async () => {
     a = await startAdjustmentStack('console-year', clock);
+    resettlement = await startResettlement('console-year-resettlement', clock);
     gw = await startGatewayFromEnv(
       serviceEnv(a.stack.db.adminUrl, a.stack.prefix, {
         YOUFU_LOG_LEVEL: 'silent',
@@ -35,6 +37,7 @@ describe('the console through a year: standards, the annual adjustment, payroll'
         YOUFU_STANDARDS_ADDR: `127.0.0.1:${a.stack.standards.grpcPort}`,
         YOUFU_PERSONS_ADDR: a.stack.address,
         YOUFU_ADJUSTMENT_ADDR: `127.0.0.1:${a.svc.grpcPort}`,
+        YOUFU_RESETTLEMENT_ADDR: resettlement.address,
         YOUFU_GATEWAY_RATE: '1000',
         YOUFU_GATEWAY_BURST: '1000',
       }),
@@ -58,6 +61,7 @@ describe('the console through a year: standards, the annual adjustment, payroll'
     await browser?.close();
     await gw?.stop();
     await a?.stop();
+    await resettlement?.stop();
   });
 
   const download = async (page: Page, button: string): Promise<Download> => {
@@ -111,8 +115,8 @@ describe('the console through a year: standards, the annual adjustment, payroll'
 
     // A second person approves: the confirmation names the payroll month and the back pay.
     const approver = await signIn(browser, gw.url, '审批人', 'qian');
-    await approver.getByRole('menuitem', { name: '年度调整' }).click();
-    await approver.getByTestId('runs').getByRole('link', { name: RUN }).click();
+    // It waits in the approver's work queue.
+    await approver.getByTestId('runs-waiting').getByRole('link', { name: RUN }).click();
     await approver.getByRole('button', { name: label('批准') }).click();
     expect(await approver.getByTestId('approve-summary').textContent()).toContain('2022-10');
     await approver.locator('.ant-modal').getByRole('button', { name: label('确定') }).click();

@@ -6,8 +6,9 @@
 import { App, Button, Card, Descriptions, Form, Input, Select, Space, Table, Tag } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { shanghaiTime, yearMonth, yuan } from '../api';
+import { ActionButton } from '../action';
 import { ErrorAlert, showOnFields } from '../errors';
-import { useWords } from '../i18n';
+import { enumOptions, useWords } from '../i18n';
 import { Pager, usePages } from '../paging';
 import { useSession } from '../session';
 
@@ -291,10 +292,11 @@ function HospitalCard() {
   );
 }
 
-/** Pending designations and settings; an approver other than the proposer decides them. */
+/** Pending designations and settings; an approver other than the proposer decides them. A clerk proposes a rule set here. */
 function Proposals() {
   const { t, e } = useWords();
   const { api, can, session } = useSession();
+  const { message } = App.useApp();
   const [proposals, setProposals] = useState<Proposal[]>([]);
   const [error, setError] = useState<unknown>();
   const load = useCallback(() => api<{ proposals?: Proposal[] }>('settlement', 'ListProposals', { status: 'PENDING', page: { pageSize: 100 } }).then((r) => setProposals(r.proposals ?? []), setError), [api]);
@@ -314,7 +316,31 @@ function Proposals() {
     }
   };
   return (
-    <Card title={t('settlementProposals')}>
+    <Card
+      title={t('settlementProposals')}
+      extra={
+        can('clerk') && (
+          <ActionButton
+            label={t('proposeRuleSet')}
+            fields={[
+              { name: 'category', label: t('category'), type: 'select', options: enumOptions('CATEGORY_', e) },
+              { name: 'disabilityGrade', label: t('disabilityGrade'), type: 'number', optional: true },
+              { name: 'visitType', label: t('visitType'), type: 'select', options: enumOptions('VISIT_TYPE_', e) },
+              { name: 'effectiveFrom', label: t('effectiveDate'), type: 'date' },
+              { name: 'fundCode', label: t('fund'), type: 'select', options: ['350100', '610200'].map((f) => ({ value: f, label: f })) },
+              { name: 'ratioBp', label: t('ratioPercent'), type: 'percent' },
+              { name: 'annualCap', label: t('annualCap'), type: 'yuan', optional: true },
+              { name: 'note', label: t('note'), type: 'text' },
+            ]}
+            run={async (body) => {
+              await api('settlement', 'ProposeRuleSet', body);
+              void message.success(t('proposed'));
+              await load();
+            }}
+          />
+        )
+      }
+    >
       <ErrorAlert error={error} />
       <Table<Proposal>
         data-testid="settlement-proposals"

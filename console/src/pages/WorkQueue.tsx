@@ -75,6 +75,71 @@ export function WorkQueuePage() {
         <ChangesTable changes={mine} testId="mine" />
       </Card>
       <PendingItems />
+      {can('approver') && <RunsAwaitingMe />}
+      <OverdueCases />
     </>
+  );
+}
+
+/** Annual adjustments simulated and waiting for an approver other than their starter. */
+function RunsAwaitingMe() {
+  const { t, e } = useWords();
+  const { api, session } = useSession();
+  const [runs, setRuns] = useState<{ runId: string; phase: string; startedBy: string; updatedAt?: string }[]>([]);
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    api<{ adjustments?: { runId: string; phase: string; startedBy: string; updatedAt?: string }[] }>('adjustment', 'ListAdjustments', { page: { pageSize: 100 } }).then(
+      (r) => setRuns((r.adjustments ?? []).filter((a) => a.phase === 'PHASE_AWAITING_APPROVAL' && a.startedBy !== session?.subject)),
+      setError,
+    );
+  }, [api, session?.subject]);
+  return (
+    <Card title={t('runsAwaitingMe')} size="small" style={{ marginTop: 24 }}>
+      <ErrorAlert error={error} />
+      <Table
+        data-testid="runs-waiting"
+        rowKey="runId"
+        size="small"
+        pagination={false}
+        dataSource={runs}
+        locale={{ emptyText: t('noItems') }}
+        columns={[
+          { title: t('adjustments'), dataIndex: 'runId', render: (id: string) => <Link to={`/adjustments/${encodeURIComponent(id)}`}>{id}</Link> },
+          { title: t('phase'), dataIndex: 'phase', render: (p: string) => e(p) },
+          { title: t('startedBy'), dataIndex: 'startedBy' },
+          { title: t('updatedAt'), dataIndex: 'updatedAt', render: (x: string) => shanghaiTime(x) },
+        ]}
+      />
+    </Card>
+  );
+}
+
+/** Resettlement cases with a missed deadline. */
+function OverdueCases() {
+  const { t, e } = useWords();
+  const { api } = useSession();
+  const [cases, setCases] = useState<{ caseId: string; name: string; status: string; district: string; missed?: string[] }[]>([]);
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    api<{ cases?: { caseId: string; name: string; status: string; district: string; missed?: string[] }[] }>('resettlement', 'ListCases', { overdue: true, page: { pageSize: 50 } }).then((r) => setCases(r.cases ?? []), setError);
+  }, [api]);
+  return (
+    <Card title={t('overdueCases')} size="small" style={{ marginTop: 24 }}>
+      <ErrorAlert error={error} />
+      <Table
+        data-testid="overdue-cases"
+        rowKey="caseId"
+        size="small"
+        pagination={false}
+        dataSource={cases}
+        locale={{ emptyText: t('noItems') }}
+        columns={[
+          { title: t('name'), dataIndex: 'name', render: (n: string, c: { caseId: string }) => <Link to={`/resettlement/${c.caseId}`}>{n}</Link> },
+          { title: t('district'), dataIndex: 'district' },
+          { title: t('status'), dataIndex: 'status', render: (s: string) => e(s) },
+          { title: t('missedDeadlines'), dataIndex: 'missed', render: (m?: string[]) => (m ?? []).map((d) => e(d)).join('、') },
+        ]}
+      />
+    </Card>
   );
 }
