@@ -19,7 +19,7 @@ import type { Clock } from '../lib/civil';
 import type { ServiceClient } from '../lib/clients';
 import { ChangeStatus, EntitledPersonServiceService } from '../../protos/gen/youfu/persons/v1/persons';
 import { resettlementEvents as ev } from '../lib/contracts';
-import { withTx, type Pool } from '../lib/db';
+import { toJson, withTx, type Pool } from '../lib/db';
 import { entitlementEnums } from '../lib/entitlement';
 import { failedPrecondition, invalidArgument, notFound, parseInput } from '../lib/errors';
 import { bindService } from '../lib/grpc';
@@ -27,7 +27,7 @@ import { nationalIdArg, parseNationalId } from '../lib/national-id';
 import { decodeCursor, encodeCursor, pageRequest } from '../lib/paging';
 import { maskAccount, maskNationalId, type PiiVault } from '../lib/pii';
 import { civilDate, enumMap, money, optionalEnum, requiredEnum, toProtoDate, toProtoMonth } from '../lib/proto';
-import { getProposal, type Proposal } from '../lib/proposals';
+import { getProposal, listProposals, type Proposal } from '../lib/proposals';
 import { decideSetting, jsonBigint, proposeSetting, settingAt, SETTING_KIND } from '../lib/settings';
 import { checkedFen } from '../lib/money';
 import {
@@ -220,7 +220,17 @@ export function resettlementBinding(d: HandlerDeps) {
     };
   }
 
-  const proposalView = (p: Proposal) => ({ proposalId: p.id, key: p.subject, status: p.status, proposedBy: p.proposedBy, decidedBy: p.decidedBy ?? '' });
+  const proposalView = (p: Proposal) => ({
+    proposalId: p.id,
+    key: p.subject,
+    status: p.status,
+    proposedBy: p.proposedBy,
+    decidedBy: p.decidedBy ?? '',
+    payloadJson: toJson(p.payload),
+    note: p.note ?? '',
+    proposedAt: p.proposedAt,
+    decisionNote: p.decisionNote ?? '',
+  });
 
   /** A setting's value proposed from a date (services/lib/settings.ts: an approver decides with DecideSetting). */
   async function proposeValue<S extends z.ZodType>(key: string, schema: S, value: z.input<S>, v: { effectiveFrom: string; note: string }, caller: Caller) {
@@ -253,6 +263,7 @@ export function resettlementBinding(d: HandlerDeps) {
       decideReinstatement: policies.decide,
       proposeSubsidyBase: policies.propose,
       decideSetting: policies.decide,
+      listSettingProposals: policies.read,
     },
     handlers: {
       async receiveCase(req, ctx) {
@@ -565,6 +576,12 @@ export function resettlementBinding(d: HandlerDeps) {
       async proposeSubsidyBase(req, ctx) {
         const v = parseInput(z.object({ effectiveFrom: civilDate, perYearBase: z.object({ fen: z.bigint().min(1n, 'positive') }, { error: 'required' }), note: text(2000) }), req);
         return proposeValue(SUBSIDY_BASE_KEY, subsidyBaseValue, { perYearFen: checkedFen(v.perYearBase.fen, 'perYearBase') }, v, ctx.caller);
+      },
+
+      async listSettingProposals(req) {
+        const v = parseInput(z.object({ status: z.enum(['', 'PENDING', 'APPROVED', 'REJECTED']), page: pageRequest }), req);
+        const r = await listProposals(pool, { kind: SETTING_KIND, ...(v.status ? { status: v.status } : {}), page: v.page });
+        return { proposals: r.items.map(proposalView), page: { nextPageToken: r.nextPageToken } };
       },
 
       async decideSetting(req, ctx) {

@@ -7,9 +7,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
-import { VeteranResettlementServiceService } from '../../protos/gen/youfu/resettlement/v1/resettlement';
 import { StatementStatus, VisitType } from '../../protos/gen/youfu/settlement/v1/settlement';
-import { createUnaryClient } from '../../services/lib/grpc';
 import { parseYuan } from '../../services/lib/money';
 import { hospitalCode, jsonBill, post, startGatewayStack } from '../gateway/support';
 import { addDays, addMonths, shanghaiDate } from '../../services/lib/civil';
@@ -35,11 +33,6 @@ describe('settlement and resettlement in the console', () => {
   beforeAll(async () => {
     resettlement = await startResettlement('console-resettlement', clock);
     stack = await startGatewayStack('console-offices', clock, H, [patient], { attributes: survivor(Category.CATEGORY_MARTYR_SURVIVOR), env: { YOUFU_RESETTLEMENT_ADDR: resettlement.address } });
-    // The subsidy's per-year base in force (a setting decided through the API: not a screen yet).
-    const client = createUnaryClient(VeteranResettlementServiceService, resettlement.address);
-    const base = await client.proposeSubsidyBase({ effectiveFrom: pbDate('2026-01-01'), perYearBase: { fen: 1_500_000n }, note: '2026 base' }, await token('clerk', 'officer-li'));
-    await client.decideSetting({ proposalId: base.proposal!.proposalId, approve: true, note: '' }, await token('approver', 'chief-wang'));
-    client.close();
     browser = await launchBrowser();
   }, 180_000);
   afterAll(async () => {
@@ -120,6 +113,20 @@ describe('settlement and resettlement in the console', () => {
     const soldier = gen({ birthDate: '2003-05-14', gender: 'MALE' });
     const clerk = await signIn(browser, stack.gw.url, '经办人', 'officer-li');
     await clerk.getByRole('menuitem', { name: '退役安置' }).click();
+    // This year's subsidy base: the clerk proposes it, another person approves it.
+    await clerk.getByRole('button', { name: '提出经济补助基数（元/年）' }).click();
+    const setting = clerk.locator('.ant-modal');
+    await setting.getByLabel('生效日期').fill(`${today.slice(0, 4)}-01-01`);
+    await setting.getByLabel('金额（元）').fill('15000');
+    await setting.getByLabel('备注').fill('穗退役军人〔2026〕3号');
+    await setting.locator('.ant-modal-footer').getByRole('button').last().click();
+    await setting.waitFor({ state: 'hidden' });
+    const chief = await signIn(browser, stack.gw.url, '审批人', 'chief-wang');
+    await chief.getByRole('menuitem', { name: '退役安置' }).click();
+    const pending = chief.getByTestId('setting-proposals').locator('tr.ant-table-row').filter({ hasText: '15000.00' });
+    await pending.getByRole('button', { name: label('批准') }).click();
+    await expect.poll(() => pending.textContent()).toContain('已批准');
+
     const form = clerk.getByTestId('receive-case');
     await form.getByLabel('身份证号').fill(soldier.id);
     await form.getByLabel('姓名').fill('王小兵');
@@ -154,7 +161,7 @@ describe('settlement and resettlement in the console', () => {
     await expect.poll(() => clerk.getByTestId('case-timeline').textContent()).toContain('37500.00');
     expect(await clerk.getByRole('button', { name: '批准补助' }).count()).toBe(0);
 
-    const approver = await signIn(browser, stack.gw.url, '审批人', 'chief-wang');
+    const approver = chief;
     await approver.goto(`${stack.gw.url}/console/resettlement/${caseId}`);
     await approver.getByRole('button', { name: '批准补助' }).click();
     expect(await approver.locator('.ant-modal').textContent()).toContain('37500.00');

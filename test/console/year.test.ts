@@ -90,6 +90,12 @@ describe('the console through a year: standards, the annual adjustment, payroll'
     const diff = clerk.getByTestId('diff');
     await expect.poll(() => diff.locator('tbody tr').filter({ hasText: '烈士遗属' }).textContent()).toContain('35890.00');
     expect(await diff.locator('tbody tr').count()).toBe(1);
+    // A row typed by hand in the draft: war-disabled grade 5 to 57,000 yuan a year.
+    const grade5 = clerk.getByLabel('残疾军人 · 因战 · 5级 · 定期抚恤补助');
+    await grade5.fill('57000');
+    await grade5.press('Enter');
+    await expect.poll(() => diff.locator('tbody tr').count()).toBe(2);
+    expect(await diff.locator('tbody tr').filter({ hasText: '因战 · 5级' }).textContent()).toMatch(/54220\.00.*57000\.00/);
     await shot(clerk, 'standards-diff');
 
     await clerk.getByRole('menuitem', { name: '年度调整' }).click();

@@ -73,7 +73,13 @@ describe('resettlement cases (real stack)', () => {
     // The per-year base in force on the discharge date: a clerk proposes, an approver decides.
     const proposed = await client.proposeSubsidyBase({ effectiveFrom: pbDate('2026-01-01'), perYearBase: { fen: 1_500_000n }, note: '2026 base (Guangzhou notice)' }, clerk);
     expect((await failure(client.decideSetting({ proposalId: proposed.proposal!.proposalId, approve: true, note: '' }, clerk))).code).toBe(status.PERMISSION_DENIED);
+    // It waits in the list of pending settings, with its value, date and note, for an approver to find.
+    const pending = await client.listSettingProposals({ status: 'PENDING', page: undefined }, approver);
+    expect(pending.proposals.find((x) => x.proposalId === proposed.proposal!.proposalId)).toMatchObject({ status: 'PENDING', proposedBy: 'officer-zhao', note: '2026 base (Guangzhou notice)' });
+    expect(JSON.parse(pending.proposals.find((x) => x.proposalId === proposed.proposal!.proposalId)!.payloadJson)).toMatchObject({ effectiveFrom: '2026-01-01', value: { perYearFen: '1500000' } });
     await client.decideSetting({ proposalId: proposed.proposal!.proposalId, approve: true, note: 'ok' }, approver);
+    expect((await client.listSettingProposals({ status: 'PENDING', page: undefined }, clerk)).proposals.map((x) => x.proposalId)).not.toContain(proposed.proposal!.proposalId);
+    expect((await client.listSettingProposals({ status: 'APPROVED', page: undefined }, clerk)).proposals[0]).toMatchObject({ proposalId: proposed.proposal!.proposalId, decidedBy: 'chief-sun', decisionNote: 'ok' });
 
     const first = request({ honours: [Honour.HONOUR_THIRD_CLASS_MERIT, Honour.HONOUR_SECOND_CLASS_MERIT] });
     const { case: c } = await client.receiveCase(first, clerk);

@@ -9,7 +9,7 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { civil, shanghaiTime, yuan } from '../api';
 import { ActionButton, type ActionField } from '../action';
 import { ErrorAlert, showOnFields } from '../errors';
-import { enumOptions, useWords } from '../i18n';
+import { enumOptions, useWords, type Word } from '../i18n';
 import { Pager, usePages } from '../paging';
 import { useSession } from '../session';
 
@@ -71,6 +71,7 @@ export function CasesPage() {
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }}>
       {can('clerk') && <ReceiveCaseForm />}
+      <Settings />
       <Card title={t('cases')}>
         <Form
           name="cases"
@@ -116,6 +117,96 @@ export function CasesPage() {
         <Pager pages={pages} />
       </Card>
     </Space>
+  );
+}
+
+interface SettingProposal {
+  proposalId: string;
+  key: string;
+  status: string;
+  proposedBy: string;
+  decidedBy: string;
+  payloadJson: string;
+  note: string;
+  proposedAt?: string;
+}
+
+/** The resettlement settings (the minimum wage of the waiting allowance, the subsidy's per-year base): proposed by a clerk, decided by another person. */
+function Settings() {
+  const { t, e } = useWords();
+  const { api, can, session } = useSession();
+  const [proposals, setProposals] = useState<SettingProposal[]>([]);
+  const [error, setError] = useState<unknown>();
+  const load = useCallback(() => api<{ proposals?: SettingProposal[] }>('resettlement', 'ListSettingProposals', { page: { pageSize: 20 } }).then((r) => setProposals(r.proposals ?? []), setError), [api]);
+  useEffect(() => void load(), [load]);
+  const decide = (proposalId: string, approve: boolean) =>
+    api('resettlement', 'DecideSetting', { proposalId, approve, note: '' }).then(
+      () => load(),
+      (err: unknown) => setError(err),
+    );
+  const what = (p: SettingProposal) => {
+    const v = JSON.parse(p.payloadJson || '{}') as { effectiveFrom?: string; value?: { monthlyFen?: string; perYearFen?: string } };
+    const fen = v.value?.monthlyFen ?? v.value?.perYearFen;
+    return `${v.effectiveFrom ?? ''} ¥${fen === undefined ? '' : yuan({ fen: String(fen) })}`;
+  };
+  const propose = (method: string, amount: string, word: Word) => (
+    <ActionButton
+      label={t(word)}
+      fields={[
+        { name: 'effectiveFrom', label: t('effectiveDate'), type: 'date' },
+        { name: amount, label: t('amount'), type: 'yuan' },
+        { name: 'note', label: t('note'), type: 'text' },
+      ]}
+      run={async (body) => {
+        await api('resettlement', method, body);
+        await load();
+      }}
+    />
+  );
+  return (
+    <Card
+      title={t('resettlementSettings')}
+      extra={
+        can('clerk') && (
+          <Space>
+            {propose('ProposeSubsidyBase', 'perYearBase', 'proposeSubsidyBase')}
+            {propose('ProposeMinimumWage', 'monthly', 'proposeMinimumWage')}
+          </Space>
+        )
+      }
+    >
+      <ErrorAlert error={error} />
+      <Table<SettingProposal>
+        data-testid="setting-proposals"
+        rowKey="proposalId"
+        size="small"
+        pagination={false}
+        dataSource={proposals}
+        locale={{ emptyText: t('noItems') }}
+        columns={[
+          { title: t('kind'), dataIndex: 'key', render: (k: string) => t(k === 'resettlement.subsidyBase' ? 'subsidyBase' : k === 'resettlement.minimumWage' ? 'minimumWage' : 'kind') },
+          { title: t('change'), render: (_: unknown, p) => what(p) },
+          { title: t('note'), dataIndex: 'note' },
+          { title: t('status'), dataIndex: 'status', render: (x: string) => e(`DECISION_${x}`) },
+          { title: t('proposedBy'), render: (_: unknown, p) => `${p.proposedBy} ${shanghaiTime(p.proposedAt)}` },
+          { title: t('decidedBy'), dataIndex: 'decidedBy' },
+          {
+            title: '',
+            render: (_: unknown, p) =>
+              can('approver') && p.status === 'PENDING' && p.proposedBy !== session?.subject ? (
+                <Space>
+                  <Button size="small" type="primary" onClick={() => void decide(p.proposalId, true)}>
+                    {t('approve')}
+                  </Button>
+                  <Button size="small" danger onClick={() => void decide(p.proposalId, false)}>
+                    {t('reject')}
+                  </Button>
+                </Space>
+              ) : null,
+          },
+        ]}
+      />
+    </Card>
   );
 }
 

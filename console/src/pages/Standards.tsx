@@ -3,6 +3,7 @@ import { App, Button, Card, Descriptions, Form, Input, InputNumber, Select, Spac
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { basisPointsOf, civil, moneyOf, shanghaiTime, yuan } from '../api';
+import { ActionButton } from '../action';
 import { ErrorAlert, showOnFields } from '../errors';
 import { previewRows, type PreviewRow, type RuleInput } from '../preview';
 import { enumOptions, useWords } from '../i18n';
@@ -108,6 +109,7 @@ export function VersionPage() {
   const { t, e } = useWords();
   const { api, can, session } = useSession();
   const { modal, message } = App.useApp();
+  const navigate = useNavigate();
   const words = useRowWords();
   const [version, setVersion] = useState<Version>();
   const [rows, setRows] = useState<Row[]>([]);
@@ -127,13 +129,26 @@ export function VersionPage() {
   useEffect(() => {
     if (!against) return setDiff(undefined);
     api<Diff>('standards', 'DiffVersions', { fromVersionId: against, toVersionId: id }).then(setDiff, setError);
-  }, [api, against, id]);
+    // Again after every edit of the draft (its revision).
+  }, [api, against, id, version?.revision]);
   const act = (method: string, body: Record<string, unknown>) =>
     api('standards', method, { versionId: id, expectedRevision: version!.revision, ...body }).then(
       () => load(),
       (err: unknown) => setError(err),
     );
   if (!version) return <ErrorAlert error={error} />;
+  const draft = version.status === 'VERSION_STATUS_DRAFT';
+  /** One row's new amount (UpsertDraftRows at the revision seen: someone else's edit in between is refused). */
+  const saveRow = async (row: Row, fen: string) => {
+    const amount = row.perServiceYearAmount ? { perServiceYearAmount: { fen } } : { annualAmount: { fen } };
+    try {
+      await api('standards', 'UpsertDraftRows', { versionId: id, expectedRevision: version.revision, rows: [{ key: row.key, ...amount }] });
+      await load();
+      setError(undefined);
+    } catch (err) {
+      setError(err);
+    }
+  };
   const editable = version.status === 'VERSION_STATUS_DRAFT' || version.status === 'VERSION_STATUS_APPROVED';
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }}>
@@ -146,6 +161,21 @@ export function VersionPage() {
               <Button type="primary" onClick={() => modal.confirm({ title: t('confirmApproveVersion'), onOk: () => act('ApproveVersion', {}).then(() => message.success(t('approved'))) })}>
                 {t('approve')}
               </Button>
+            )}
+            {can('clerk') && version.status === 'VERSION_STATUS_PUBLISHED' && (
+              <ActionButton
+                label={t('copyAsDraft')}
+                fields={[
+                  { name: 'title', label: t('title'), type: 'text' },
+                  { name: 'documentNumber', label: t('documentNumber'), type: 'text', optional: true },
+                  { name: 'source', label: t('source'), type: 'text' },
+                  { name: 'effectiveFrom', label: t('effectiveDate'), type: 'date' },
+                ]}
+                run={async (body) => {
+                  const r = await api<{ version: Version }>('standards', 'CreateDraft', { ...body, level: version.level, regionCode: version.regionCode, baseVersionId: version.id });
+                  void navigate(`/standards/${r.version.id}`);
+                }}
+              />
             )}
             {can('clerk', 'approver') && editable && (
               <Button danger onClick={() => modal.confirm({ title: t('discard'), content: <Input id="discard-reason" aria-label={t('reason')} placeholder={t('reason')} />, onOk: () => act('DiscardDraft', { reason: (document.getElementById('discard-reason') as HTMLInputElement).value }) })}>
@@ -212,11 +242,34 @@ export function VersionPage() {
           pagination={{ pageSize: 50 }}
           columns={[
             { title: t('rowKey'), render: (_: unknown, r: Row) => words.key(r.key) },
-            { title: t('rule'), render: (_: unknown, r: Row) => words.rule(r) },
+            { title: t('rule'), render: (_: unknown, r: Row) => (draft && can('clerk') && (r.annualAmount || r.perServiceYearAmount) ? <AmountCell row={r} words={words} save={saveRow} /> : words.rule(r)) },
           ]}
         />
       </Card>
     </Space>
+  );
+}
+
+/** A draft's amount, edited in place in yuan (Enter or leaving the field saves it). */
+function AmountCell({ row, words, save }: { row: Row; words: ReturnType<typeof useRowWords>; save(row: Row, fen: string): Promise<void> }) {
+  const { t } = useWords();
+  const amount = row.annualAmount ?? row.perServiceYearAmount!;
+  const [text, setText] = useState(yuan(amount));
+  const commit = () => {
+    const m = moneyOf(text);
+    if (m && m.fen !== String(BigInt(amount.fen))) void save(row, m.fen);
+  };
+  return (
+    <Input
+      aria-label={words.key(row.key)}
+      value={text}
+      status={moneyOf(text) ? undefined : 'error'}
+      suffix={t(row.perServiceYearAmount ? 'perServiceYear' : 'perYear')}
+      style={{ width: 240 }}
+      onChange={(ev) => setText(ev.target.value)}
+      onPressEnter={commit}
+      onBlur={commit}
+    />
   );
 }
 
