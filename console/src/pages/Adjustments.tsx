@@ -14,6 +14,7 @@ import { Pager, usePages } from '../paging';
 import { download, toCsv, type Column } from '../export';
 import { useWords } from '../i18n';
 import { useSession } from '../session';
+import { ListTable } from '../table';
 import { PendingItems } from './PendingItems';
 import type { Version } from './Standards';
 
@@ -356,13 +357,10 @@ function ImpactReport({ run }: { run: Adjustment }) {
           </Space>
         }
       >
-        <Table<Impact>
+        <ListTable<Impact>
           data-testid="impact-persons"
           rowKey="personId"
-          size="small"
-          pagination={false}
           dataSource={report?.impacts ?? []}
-          locale={{ emptyText: t('noItems') }}
           columns={columns.map((c, i) => ({ title: c.title, key: c.title, render: (_: unknown, r: Impact) => (i === 0 ? <Link to={`/persons/${r.personId}`}>{r.personId.slice(0, 8)}</Link> : c.value(r)) }))}
         />
         <Pager pages={pages} />

@@ -12,6 +12,7 @@ import { Pager, usePages } from '../paging';
 import { download, toCsv, toXlsx, type Column } from '../export';
 import { useWords } from '../i18n';
 import { useSession } from '../session';
+import { ListTable } from '../table';
 
 type Money = { fen: string };
 interface Line {
@@ -195,13 +196,10 @@ export function PayrollPage() {
         </Card>
       )}
       <Card title={`${t('payrollLines')} · ${shown}`}>
-        <Table<Line>
+        <ListTable<Line>
           data-testid="payroll-lines-table"
-          size="small"
-          pagination={false}
           rowKey={(l) => `${l.personId}${l.benefit}${l.kind}${yearMonth.toString(l.forMonth)}`}
           dataSource={lines}
-          locale={{ emptyText: t('noItems') }}
           columns={columns.map((c) => ({ title: c.title, key: c.title, render: (_: unknown, l: Line) => c.value(l) }))}
         />
         <Pager pages={pages} />

@@ -1,10 +1,11 @@
 /** What the annual adjustment has waiting for staff: a year due, an approval overdue, a roll-over due. */
-import { Card, Table, Tag } from 'antd';
+import { Card, Tag } from 'antd';
 import { useEffect, useState } from 'react';
 import { shanghaiTime } from '../api';
 import { ErrorAlert } from '../errors';
 import { useWords } from '../i18n';
 import { useSession } from '../session';
+import { ListTable } from '../table';
 
 interface PendingItem {
   itemId: string;
@@ -25,13 +26,10 @@ export function PendingItems() {
   return (
     <Card title={t('pendingItems')} size="small">
       <ErrorAlert error={error} />
-      <Table<PendingItem>
+      <ListTable<PendingItem>
         data-testid="pending-items"
         rowKey="itemId"
-        size="small"
-        pagination={false}
         dataSource={items}
-        locale={{ emptyText: t('noItems') }}
         columns={[
           { title: t('kind'), dataIndex: 'kind', render: (k: string) => <Tag>{e(k)}</Tag> },
           { title: t('summary'), dataIndex: 'description' },

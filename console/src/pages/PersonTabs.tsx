@@ -1,5 +1,5 @@
 /** A person's benefits (periods and back-pay lines), audit trail (each change as before / after) and the clerk's change proposals. */
-import { App, Button, Card, Form, Input, Select, Space, Switch, Table } from 'antd';
+import { App, Button, Card, Form, Input, Select, Space, Switch } from 'antd';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { civil, shanghaiTime, yearMonth, yuan } from '../api';
@@ -7,6 +7,7 @@ import { BeforeAfter } from '../diff';
 import { ErrorAlert, showOnFields } from '../errors';
 import { enumOptions, useWords, type Word } from '../i18n';
 import { useSession } from '../session';
+import { ListTable } from '../table';
 
 type Money = { fen: string };
 type Month = { year: number; month: number };
@@ -59,13 +60,10 @@ export function Benefits({ personId }: { personId: string }) {
         <Switch aria-label={t('showHistory')} checked={history} onChange={setHistory} />
         {t('showHistory')}
       </Space>
-      <Table<Period>
+      <ListTable<Period>
         data-testid="periods"
         rowKey="periodId"
-        size="small"
-        pagination={false}
         dataSource={data.periods ?? []}
-        locale={{ emptyText: t('noItems') }}
         columns={[
           { title: t('benefit'), dataIndex: 'benefit', render: (b: string) => e(b) },
           { title: t('category'), dataIndex: 'category', render: (c: string) => e(c) },
@@ -77,13 +75,10 @@ export function Benefits({ personId }: { personId: string }) {
           { title: t('superseded'), render: (_: unknown, p) => (p.supersededByChange ? <Link to={`/changes/${p.supersededByChange}`}>{p.supersededByChange.slice(0, 8)}</Link> : '') },
         ]}
       />
-      <Table<Line>
+      <ListTable<Line>
         data-testid="adjustment-lines"
         rowKey="lineId"
-        size="small"
-        pagination={false}
         dataSource={data.adjustments ?? []}
-        locale={{ emptyText: t('noItems') }}
         columns={[
           { title: t('lineKind'), dataIndex: 'kind', render: (k: string) => e(k) },
           { title: t('benefit'), dataIndex: 'benefit', render: (b: string) => e(b) },
@@ -110,13 +105,10 @@ export function AuditTrail({ personId }: { personId: string }) {
   return (
     <>
       <ErrorAlert error={error} />
-      <Table<AuditEntry>
+      <ListTable<AuditEntry>
         data-testid="audit-trail"
         rowKey={(x) => `${x.changeId}${x.at}`}
-        size="small"
-        pagination={false}
         dataSource={entries}
-        locale={{ emptyText: t('noItems') }}
         expandable={{ expandedRowRender: (x) => <BeforeAfter before={x.before} after={x.after} />, defaultExpandAllRows: true }}
         columns={[
           { title: t('at'), dataIndex: 'at', render: (x: string) => shanghaiTime(x) },

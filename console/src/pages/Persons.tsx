@@ -6,6 +6,7 @@ import { ErrorAlert } from '../errors';
 import { Pager, usePages } from '../paging';
 import { enumOptions, useWords } from '../i18n';
 import { useSession } from '../session';
+import { ListTable } from '../table';
 import { AuditTrail, Benefits, ProposeChange } from './PersonTabs';
 import { ChangesTable, type Change } from './WorkQueue';
 
@@ -64,13 +65,10 @@ export function PersonsPage() {
         <Button htmlType="submit">{t('search')}</Button>
       </Form>
       <ErrorAlert error={error} />
-      <Table<Person>
+      <ListTable<Person>
         data-testid="persons"
         rowKey="personId"
-        size="small"
         dataSource={persons}
-        pagination={false}
-        locale={{ emptyText: t('noItems') }}
         columns={[
           { title: t('name'), dataIndex: 'name', render: (n: string, p) => <Link to={`/persons/${p.personId}`}>{n}</Link> },
           { title: t('nationalId'), dataIndex: 'nationalIdMasked' },

@@ -12,6 +12,7 @@ import { ErrorAlert, showOnFields } from '../errors';
 import { enumOptions, useWords, type Word } from '../i18n';
 import { Pager, usePages } from '../paging';
 import { useSession } from '../session';
+import { ListTable } from '../table';
 
 type Day = { year: number; month: number; day: number };
 type Money = { fen: string };
@@ -97,13 +98,10 @@ export function CasesPage() {
           <Button htmlType="submit">{t('search')}</Button>
         </Form>
         <ErrorAlert error={error} />
-        <Table<Case>
+        <ListTable<Case>
           data-testid="cases"
           rowKey="caseId"
-          size="small"
-          pagination={false}
           dataSource={cases}
-          locale={{ emptyText: t('noItems') }}
           columns={[
             { title: t('name'), dataIndex: 'name', render: (n: string, c) => <Link to={`/resettlement/${c.caseId}`}>{n}</Link> },
             { title: t('nationalId'), dataIndex: 'nationalIdMasked' },
@@ -176,13 +174,10 @@ function Settings() {
       }
     >
       <ErrorAlert error={error} />
-      <Table<SettingProposal>
+      <ListTable<SettingProposal>
         data-testid="setting-proposals"
         rowKey="proposalId"
-        size="small"
-        pagination={false}
         dataSource={proposals}
-        locale={{ emptyText: t('noItems') }}
         columns={[
           { title: t('kind'), dataIndex: 'key', render: (k: string) => t(k === 'resettlement.subsidyBase' ? 'subsidyBase' : k === 'resettlement.minimumWage' ? 'minimumWage' : 'kind') },
           { title: t('change'), render: (_: unknown, p) => what(p) },

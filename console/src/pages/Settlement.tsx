@@ -3,7 +3,7 @@
  * an approver; a hospital's credentials, registered by an approver and revoked), and a hospital's
  * monthly statement (totals per fund, its entries) approved for payment after a confirmation.
  */
-import { App, Button, Card, Descriptions, Form, Input, Select, Space, Table, Tag } from 'antd';
+import { App, Button, Card, Descriptions, Form, Input, Select, Space, Tag } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { shanghaiTime, yearMonth, yuan } from '../api';
 import { ActionButton } from '../action';
@@ -11,6 +11,7 @@ import { ErrorAlert, showOnFields } from '../errors';
 import { enumOptions, useWords } from '../i18n';
 import { Pager, usePages } from '../paging';
 import { useSession } from '../session';
+import { ListTable } from '../table';
 
 type Money = { fen: string };
 interface Proposal {
@@ -148,14 +149,11 @@ function StatementCard() {
               {t('approve')}
             </Button>
           )}
-          <Table<Entry>
+          <ListTable<Entry>
             style={{ marginTop: 16 }}
             data-testid="statement-entries"
             rowKey={(x) => `${x.settlementId}${x.kind}${x.fundCode}`}
-            size="small"
-            pagination={false}
             dataSource={entries}
-            locale={{ emptyText: t('noItems') }}
             columns={[
               { title: t('billNo'), dataIndex: 'billNo' },
               { title: t('kind'), dataIndex: 'kind' },
@@ -235,14 +233,11 @@ function HospitalCard() {
             <Descriptions.Item label={t('hospitalName')}>{hospital.name}</Descriptions.Item>
             <Descriptions.Item label={t('status')}>{e(hospital.status)}</Descriptions.Item>
           </Descriptions>
-          <Table<Credential>
+          <ListTable<Credential>
             style={{ marginTop: 16 }}
             data-testid="credentials"
             rowKey="credentialId"
-            size="small"
-            pagination={false}
             dataSource={hospital.credentials ?? []}
-            locale={{ emptyText: t('noItems') }}
             columns={[
               { title: t('kind'), dataIndex: 'kind' },
               { title: t('credential'), dataIndex: 'value' },
@@ -342,13 +337,10 @@ function Proposals() {
       }
     >
       <ErrorAlert error={error} />
-      <Table<Proposal>
+      <ListTable<Proposal>
         data-testid="settlement-proposals"
         rowKey="proposalId"
-        size="small"
-        pagination={false}
         dataSource={proposals}
-        locale={{ emptyText: t('noItems') }}
         columns={[
           { title: t('kind'), dataIndex: 'kind' },
           { title: t('summary'), dataIndex: 'subject' },

@@ -5,6 +5,7 @@ import { shanghaiTime } from '../api';
 import { ErrorAlert } from '../errors';
 import { useWords } from '../i18n';
 import { useSession } from '../session';
+import { ListTable } from '../table';
 import { PendingItems } from './PendingItems';
 
 export interface Change {
@@ -96,13 +97,10 @@ function RunsAwaitingMe() {
   return (
     <Card title={t('runsAwaitingMe')} size="small" style={{ marginTop: 24 }}>
       <ErrorAlert error={error} />
-      <Table
+      <ListTable
         data-testid="runs-waiting"
         rowKey="runId"
-        size="small"
-        pagination={false}
         dataSource={runs}
-        locale={{ emptyText: t('noItems') }}
         columns={[
           { title: t('adjustments'), dataIndex: 'runId', render: (id: string) => <Link to={`/adjustments/${encodeURIComponent(id)}`}>{id}</Link> },
           { title: t('phase'), dataIndex: 'phase', render: (p: string) => e(p) },
@@ -126,13 +124,10 @@ function OverdueCases() {
   return (
     <Card title={t('overdueCases')} size="small" style={{ marginTop: 24 }}>
       <ErrorAlert error={error} />
-      <Table
+      <ListTable
         data-testid="overdue-cases"
         rowKey="caseId"
-        size="small"
-        pagination={false}
         dataSource={cases}
-        locale={{ emptyText: t('noItems') }}
         columns={[
           { title: t('name'), dataIndex: 'name', render: (n: string, c: { caseId: string }) => <Link to={`/resettlement/${c.caseId}`}>{n}</Link> },
           { title: t('district'), dataIndex: 'district' },
