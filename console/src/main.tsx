@@ -1,7 +1,7 @@
 /**
  * The bureau's staff console: a single-page app on the gateway's JSON door (console/README.md).
  */
-import { App as AntApp, Button, ConfigProvider, Layout, Menu, Space, Spin, Tag, Typography } from 'antd';
+import { App as AntApp, Button, ConfigProvider, Layout, Menu, Modal, Space, Spin, Tag, Typography } from 'antd';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import dayjs from 'dayjs';
@@ -31,7 +31,7 @@ const StandardsPage = page(() => import('./pages/Standards'), 'StandardsPage');
 const VersionPage = page(() => import('./pages/Standards'), 'VersionPage');
 
 function Shell() {
-  const { session, setSession, can } = useSession();
+  const { session, expired, setSession, can } = useSession();
   const { t, lang, setLang } = useWords();
   const navigate = useNavigate();
   const location = useLocation();
@@ -49,6 +49,9 @@ function Shell() {
   const selected = items.find((i) => location.pathname.startsWith(i.key))?.key ?? '/queue';
   return (
     <Layout style={{ minHeight: '100vh' }}>
+      <Modal open={expired} closable={false} footer={null} mask={{ closable: false }} width={480} title={null}>
+        <SignInPage embedded />
+      </Modal>
       <Layout.Header style={{ display: 'flex', alignItems: 'center', gap: 24 }}>
         <Typography.Title level={4} style={{ color: '#fff', margin: 0, whiteSpace: 'nowrap' }}>
           {t('appName')}

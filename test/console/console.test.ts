@@ -6,12 +6,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
+import { addDays, shanghaiDate } from '../../services/lib/civil';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idGenerator, movableClock } from '../persons/support';
 import { uniqueId } from '../support/env';
 import { gatewayFor, hospitalCode, startGatewayStack } from '../gateway/support';
 import { startIdentityProvider } from './identity-provider';
 import { choose, label, launchBrowser, shot, SHOTS, signIn as signInAt, startResettlement, unlabelled } from './support';
+
+const today = shanghaiDate(new Date());
 
 describe('staff console', () => {
   let stack: Awaited<ReturnType<typeof startGatewayStack>>;
@@ -23,7 +26,8 @@ describe('staff console', () => {
   beforeAll(async () => {
     // The production body limit (1 MiB): an import's batch of 100 rows is about 70 KB.
     const { clock } = movableClock('2026-06-20');
-    resettlement = await startResettlement('console-queue', clock);
+    // Resettlement on today's date: its case workflows keep the Temporal server's time.
+    resettlement = await startResettlement('console-queue', movableClock(today).clock);
     stack = await startGatewayStack('console', clock, hospitalCode('c'), [], { env: { YOUFU_GATEWAY_MAX_BODY_BYTES: String(1024 * 1024), YOUFU_RESETTLEMENT_ADDR: resettlement.address } });
     browser = await launchBrowser();
   });
@@ -241,5 +245,38 @@ describe('staff console', () => {
     expect(await focused()).toBe('登记');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.url()).toContain('/console/register');
+  });
+
+  it('keeps what was typed when the session expires mid-form: a sign-in over the page, then the same form submits', async () => {
+    const clerk = await signIn('经办人', 'expiring-li');
+    await clerk.getByRole('menuitem', { name: '退役安置' }).click();
+    const form = clerk.getByTestId('receive-case');
+    const soldier = idGenerator(5353)({ birthDate: '2004-02-02', gender: 'MALE' });
+    await form.getByLabel('身份证号').fill(soldier.id);
+    await form.getByLabel('姓名').fill('李过期');
+    await form.getByLabel('军种').fill('海军');
+    await choose(clerk, '类别', '义务兵');
+    await form.getByLabel('入伍日期').fill('2024-03-10');
+    await form.getByLabel('退役日期').fill(addDays(today, -10));
+    await form.getByLabel('退役批准日期').fill(addDays(today, -8));
+    await form.getByLabel('区县代码').fill('440106');
+    await choose(clerk, '户籍性质', '城镇');
+    // The token goes bad while she types (as an expired one would): the submit is refused with 401.
+    await clerk.evaluate(() => {
+      const { sessionStorage } = globalThis as unknown as { sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } };
+      const s = JSON.parse(sessionStorage.getItem('youfu.session')!) as { token: string };
+      sessionStorage.setItem('youfu.session', JSON.stringify({ ...s, token: `${s.token.slice(0, -4)}AAAA` }));
+    });
+    await form.getByRole('button', { name: label('提交') }).click();
+    const dialog = clerk.locator('.ant-modal').filter({ hasText: '开发环境登录' });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('登录已过期');
+    await dialog.getByLabel('姓名').fill('expiring-li');
+    await dialog.getByRole('button', { name: /^登\s?录$/ }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    // Everything typed is still there: the same form submits.
+    expect(await form.getByLabel('姓名').inputValue()).toBe('李过期');
+    await form.getByRole('button', { name: label('提交') }).click();
+    await expect.poll(() => clerk.getByTestId('case-status').textContent(), { timeout: 15_000 }).toBe('已接收');
   });
 });

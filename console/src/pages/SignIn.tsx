@@ -11,7 +11,7 @@ import { useSession } from '../session';
  * oidc.ts), and outside production with the development sign-in (a role and a name, a token from
  * the development issuer).
  */
-export function SignInPage() {
+export function SignInPage({ embedded = false }: { embedded?: boolean }) {
   const { t } = useWords();
   const { setSession } = useSession();
   const [error, setError] = useState<unknown>();
@@ -45,8 +45,8 @@ export function SignInPage() {
     }
   };
   return (
-    <div style={{ display: 'flex', justifyContent: 'center', paddingTop: 96 }}>
-      <Card title={`${t('appName')} · ${t('signIn')}`} style={{ width: 440 }}>
+    <div style={{ display: 'flex', justifyContent: 'center', paddingTop: embedded ? 0 : 96 }}>
+      <Card title={`${t('appName')} · ${t('signIn')}`} style={{ width: 440 }} variant={embedded ? 'borderless' : 'outlined'}>
         {expired && <Typography.Paragraph type="warning">{t('sessionExpired')}</Typography.Paragraph>}
         <ErrorAlert error={error} />
         {config.oidc && (
