@@ -10,6 +10,7 @@ import type { Browser, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Phase } from '../../protos/gen/youfu/adjustment/v1/adjustment';
 import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
+import { PayrollLineKind } from '../../protos/gen/youfu/persons/v1/persons';
 import { startGatewayFromEnv } from '../../services/gateway/main';
 import type { RunningGateway } from '../../services/gateway/server';
 import { parseYuan } from '../../services/lib/money';
@@ -162,5 +163,14 @@ describe('the console through a year: standards, the annual adjustment, payroll'
     expect(amounts.reduce((x, y) => x + y, 0n)).toBe(payroll!.total!.fen);
     // The bank gets the full account numbers (an approver may read them); the screen shows them too.
     expect(csv).toContain('6222020000000000001');
+
+    // A person's page shows what the month paid them: the regular line and the back pay.
+    const { lines: paid } = await a.stack.client.listPayrollLines({ month: { year: 2022, month: 10 }, personId: '', page: undefined }, await token('approver', 'qian'));
+    const backPaid = paid.find((l) => l.kind === PayrollLineKind.PAYROLL_LINE_KIND_BACK_PAY)!.personId;
+    await approver.goto(`${gw.url}/console/persons/${backPaid}`);
+    await approver.getByRole('tab', { name: '发放明细' }).click();
+    await approver.getByLabel('月份').fill('2022-10');
+    await expect.poll(() => approver.getByTestId('person-payroll').locator('tr.ant-table-row').count()).toBe(paid.filter((l) => l.personId === backPaid).length);
+    expect(await approver.getByTestId('person-payroll').textContent()).toContain('补发');
   });
 });

@@ -93,6 +93,52 @@ export function Benefits({ personId }: { personId: string }) {
   );
 }
 
+interface PayLine {
+  benefit: string;
+  kind: string;
+  forMonth?: Month;
+  amount?: Money;
+  payee?: { bank: string; accountNumber: string };
+}
+
+/** What a month's payroll paid the person (ListPayrollLines of the month, for this person). */
+export function PersonPayroll({ personId }: { personId: string }) {
+  const { t, e } = useWords();
+  const { api } = useSession();
+  const [month, setMonth] = useState(() => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date()));
+  const [lines, setLines] = useState<PayLine[]>([]);
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    if (!/^\d{4}-\d{2}$/.test(month)) return;
+    api<{ lines?: PayLine[] }>('persons', 'ListPayrollLines', { month: yearMonth.fromString(month), personId, page: { pageSize: 100 } }).then((r) => {
+      setLines(r.lines ?? []);
+      setError(undefined);
+    }, setError);
+  }, [api, personId, month]);
+  return (
+    <Space direction="vertical" style={{ width: '100%' }}>
+      <Space>
+        <label htmlFor="person-payroll-month">{t('month')}</label>
+        <Input id="person-payroll-month" value={month} onChange={(ev) => setMonth(ev.target.value)} placeholder="YYYY-MM" style={{ width: 120 }} />
+      </Space>
+      <ErrorAlert error={error} />
+      <ListTable<PayLine>
+        data-testid="person-payroll"
+        rowKey={(l) => `${l.benefit}${l.kind}${yearMonth.toString(l.forMonth)}`}
+        dataSource={lines}
+        columns={[
+          { title: t('benefit'), dataIndex: 'benefit', render: (b: string) => e(b) },
+          { title: t('lineKind'), dataIndex: 'kind', render: (k: string) => e(k) },
+          { title: t('forMonth'), render: (_: unknown, l) => yearMonth.toString(l.forMonth) },
+          { title: t('amount'), render: (_: unknown, l) => yuan(l.amount) },
+          { title: t('bank'), render: (_: unknown, l) => l.payee?.bank ?? '' },
+          { title: t('accountNumber'), render: (_: unknown, l) => l.payee?.accountNumber ?? '' },
+        ]}
+      />
+    </Space>
+  );
+}
+
 /** Applied changes, oldest first, each with what it changed (masked snapshots, so no names or full numbers). */
 export function AuditTrail({ personId }: { personId: string }) {
   const { t } = useWords();

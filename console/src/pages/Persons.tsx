@@ -7,7 +7,7 @@ import { Pager, usePages } from '../paging';
 import { enumOptions, useWords } from '../i18n';
 import { useSession } from '../session';
 import { ListTable } from '../table';
-import { AuditTrail, Benefits, ProposeChange } from './PersonTabs';
+import { AuditTrail, Benefits, PersonPayroll, ProposeChange } from './PersonTabs';
 import { ChangesTable, type Change } from './WorkQueue';
 
 interface Person {
@@ -139,6 +139,7 @@ export function PersonPage() {
             items={[
               { key: 'details', label: t('details'), children: details },
               { key: 'benefits', label: t('benefits'), children: <Benefits personId={id} /> },
+              { key: 'payroll', label: t('payrollLines'), children: <PersonPayroll personId={id} /> },
               { key: 'audit', label: t('auditTrail'), children: <AuditTrail personId={id} /> },
             ]}
           />
