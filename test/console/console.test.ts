@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { addDays, shanghaiDate } from '../../services/lib/civil';
+import { addDays, systemClock } from '../../services/lib/civil';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idGenerator, movableClock } from '../persons/support';
 import { uniqueId } from '../support/env';
@@ -14,7 +14,7 @@ import { gatewayFor, hospitalCode, startGatewayStack } from '../gateway/support'
 import { startIdentityProvider } from './identity-provider';
 import { choose, label, launchBrowser, shot, SHOTS, signIn as signInAt, startResettlement, unlabelled } from './support';
 
-const today = shanghaiDate(new Date());
+const today = systemClock.today();
 
 describe('staff console', () => {
   let stack: Awaited<ReturnType<typeof startGatewayStack>>;
@@ -26,8 +26,8 @@ describe('staff console', () => {
   beforeAll(async () => {
     // The production body limit (1 MiB): an import's batch of 100 rows is about 70 KB.
     const { clock } = movableClock('2026-06-20');
-    // Resettlement on today's date: its case workflows keep the Temporal server's time.
-    resettlement = await startResettlement('console-queue', movableClock(today).clock);
+    // Resettlement on the real clock: its case workflows keep the Temporal server's time.
+    resettlement = await startResettlement('console-queue', systemClock);
     stack = await startGatewayStack('console', clock, hospitalCode('c'), [], { env: { YOUFU_GATEWAY_MAX_BODY_BYTES: String(1024 * 1024), YOUFU_RESETTLEMENT_ADDR: resettlement.address } });
     browser = await launchBrowser();
   });

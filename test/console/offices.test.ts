@@ -10,8 +10,8 @@ import { Category } from '../../protos/gen/youfu/common/v1/entitlement';
 import { StatementStatus, VisitType } from '../../protos/gen/youfu/settlement/v1/settlement';
 import { parseYuan } from '../../services/lib/money';
 import { hospitalCode, jsonBill, post, startGatewayStack } from '../gateway/support';
-import { addDays, addMonths, shanghaiDate } from '../../services/lib/civil';
-import { idGenerator, movableClock, pbDate, survivor } from '../persons/support';
+import { addDays, addMonths, systemClock } from '../../services/lib/civil';
+import { idGenerator, pbDate, survivor } from '../persons/support';
 import { token, uniqueId } from '../support/env';
 import { temporalClient } from '../support/temporal';
 import { choose, label, launchBrowser, shot, signIn, startResettlement } from './support';
@@ -20,9 +20,9 @@ const SETTLEMENT = '/v1/youfu.settlement.v1.MedicalSettlementService';
 
 describe('settlement and resettlement in the console', () => {
   // Today: the case workflow's deadlines run on the Temporal server's clock, not on a test clock.
-  const today = shanghaiDate(new Date());
+  const clock = systemClock;
+  const today = clock.today();
   const period = today.slice(0, 7);
-  const { clock } = movableClock(today);
   const gen = idGenerator(6161);
   const patient = gen();
   const H = hospitalCode('off');
