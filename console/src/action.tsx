@@ -2,7 +2,7 @@
  * An action on a record behind a button: a small form in a dialog (dates typed YYYY-MM-DD, yuan
  * typed as decimals — both sent exactly), the API's refusal shown at its field, or above the form.
  */
-import { Button, Form, Input, Modal, Select } from 'antd';
+import { Button, Form, Input, Modal, Select, Space } from 'antd';
 import { useId, useState, type ReactNode } from 'react';
 import { basisPointsOf, civil, moneyOf } from './api';
 import { ErrorAlert, showOnFields } from './errors';
@@ -78,5 +78,20 @@ export function ActionButton({ label, title, fields, danger, primary, confirm, r
         </Form>
       </Modal>
     </>
+  );
+}
+
+/** Approve and reject for a maker–checker proposal (the service refuses the proposer's own anyway). */
+export function DecideButtons({ decide }: { decide(approve: boolean): Promise<unknown> }) {
+  const { t } = useWords();
+  return (
+    <Space>
+      <Button size="small" type="primary" onClick={() => void decide(true)}>
+        {t('approve')}
+      </Button>
+      <Button size="small" danger onClick={() => void decide(false)}>
+        {t('reject')}
+      </Button>
+    </Space>
   );
 }

@@ -87,6 +87,8 @@ export async function devSignIn(role: Session['role'], subject: string): Promise
 }
 
 const SHANGHAI = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/** This month in Asia/Shanghai, `YYYY-MM`. */
+export const shanghaiMonth = () => SHANGHAI.format(new Date()).slice(0, 7);
 /** A timestamp (RFC 3339) as `YYYY-MM-DD HH:mm:ss` in Asia/Shanghai. */
 export const shanghaiTime = (iso?: string) => (iso ? SHANGHAI.format(new Date(iso)) : '');
 
@@ -97,6 +99,8 @@ export const civil = {
     const [year, month, day] = s.split('-').map(Number);
     return { year: year!, month: month!, day: day! };
   },
+  /** `YYYY-MM-DD` as typed → the wire's date; undefined when it is not that shape (the API then refuses the field). */
+  typed: (s?: string) => (s && /^\d{4}-\d{2}-\d{2}$/.test(s) ? civil.fromString(s) : undefined),
 };
 
 /** `{ year, month }` ↔ `YYYY-MM`. */

@@ -57,16 +57,13 @@ export const FIELDS: Field[] = [
 /** The field an API field path names (`person.identities[0].attributes.cause`), if it is one of the form's. */
 export const fieldOf = (apiPath: string) => FIELDS.find((f) => `person.${f.path.join('.')}`.replace(/\.(\d+)\./g, '[$1].') === apiPath);
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 /** The API's `person`: dates as { year, month, day }; a malformed date is left out for the API to refuse by its field. */
 export function personRequest(p: PersonValues) {
-  const date = (s: string) => (DATE.test(s ?? '') ? civil.fromString(s) : undefined);
   return {
     ...p,
-    birthDate: date(p.birthDate),
-    approvalDate: date(p.approvalDate),
-    identities: p.identities.map((i) => ({ attributes: { ...i.attributes, disabilityGrade: i.attributes.disabilityGrade ?? 0 }, effectiveFrom: date(i.effectiveFrom) })),
+    birthDate: civil.typed(p.birthDate),
+    approvalDate: civil.typed(p.approvalDate),
+    identities: p.identities.map((i) => ({ attributes: { ...i.attributes, disabilityGrade: i.attributes.disabilityGrade ?? 0 }, effectiveFrom: civil.typed(i.effectiveFrom) })),
   };
 }
 

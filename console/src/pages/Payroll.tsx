@@ -6,7 +6,7 @@
 import { App, Button, Card, Descriptions, Input, Space, Table, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { everyPage, LARGEST_PAGE, shanghaiTime, yearMonth, yuan } from '../api';
+import { everyPage, LARGEST_PAGE, shanghaiMonth, shanghaiTime, yearMonth, yuan } from '../api';
 import { ErrorAlert } from '../errors';
 import { Pager, usePages } from '../paging';
 import { download, toCsv, toXlsx, type Column } from '../export';
@@ -52,14 +52,12 @@ interface Summary {
   exceptionCount?: number;
 }
 
-/** This month in Asia/Shanghai, `YYYY-MM`. */
-const thisMonth = () => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date());
 
 export function PayrollPage() {
   const { t, e } = useWords();
   const { api, can } = useSession();
   const { modal } = App.useApp();
-  const [month, setMonth] = useState(thisMonth);
+  const [month, setMonth] = useState(shanghaiMonth);
   const [shown, setShown] = useState(month);
   const [summary, setSummary] = useState<Summary>();
   const [alreadyRun, setAlreadyRun] = useState(false);

@@ -2,7 +2,7 @@
 import { App, Button, Card, Form, Input, Select, Space, Switch } from 'antd';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { civil, shanghaiTime, yearMonth, yuan } from '../api';
+import { civil, shanghaiMonth, shanghaiTime, yearMonth, yuan } from '../api';
 import { BeforeAfter } from '../diff';
 import { ErrorAlert, showOnFields } from '../errors';
 import { enumOptions, useWords, type Word } from '../i18n';
@@ -105,7 +105,7 @@ interface PayLine {
 export function PersonPayroll({ personId }: { personId: string }) {
   const { t, e } = useWords();
   const { api } = useSession();
-  const [month, setMonth] = useState(() => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date()));
+  const [month, setMonth] = useState(shanghaiMonth);
   const [lines, setLines] = useState<PayLine[]>([]);
   const [error, setError] = useState<unknown>();
   useEffect(() => {

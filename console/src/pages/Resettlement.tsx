@@ -7,7 +7,7 @@ import { Alert, Button, Card, Col, Descriptions, Form, Input, Row, Select, Space
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { civil, shanghaiTime, yuan } from '../api';
-import { ActionButton, type ActionField } from '../action';
+import { ActionButton, DecideButtons, type ActionField } from '../action';
 import { ErrorAlert, showOnFields } from '../errors';
 import { enumOptions, useWords, type Word } from '../i18n';
 import { Pager, usePages } from '../paging';
@@ -188,16 +188,7 @@ function Settings() {
           {
             title: '',
             render: (_: unknown, p) =>
-              can('approver') && p.status === 'PENDING' && p.proposedBy !== session?.subject ? (
-                <Space>
-                  <Button size="small" type="primary" onClick={() => void decide(p.proposalId, true)}>
-                    {t('approve')}
-                  </Button>
-                  <Button size="small" danger onClick={() => void decide(p.proposalId, false)}>
-                    {t('reject')}
-                  </Button>
-                </Space>
-              ) : null,
+              can('approver') && p.status === 'PENDING' && p.proposedBy !== session?.subject ? <DecideButtons decide={(approve) => decide(p.proposalId, approve)} /> : null,
           },
         ]}
       />
@@ -212,18 +203,17 @@ function ReceiveCaseForm() {
   const navigate = useNavigate();
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>();
-  const date = (s?: string) => (s && /^\d{4}-\d{2}-\d{2}$/.test(s) ? civil.fromString(s) : undefined);
   const submit = async (v: Record<string, any>) => {
     setError(undefined);
     try {
       const r = await api<{ case: Case }>('resettlement', 'ReceiveCase', {
         ...v,
         ncoLevel: Number(v.ncoLevel ?? 0),
-        enlistedOn: date(v.enlistedOn),
-        dischargedOn: date(v.dischargedOn),
-        dischargeApprovedOn: date(v.dischargeApprovedOn),
+        enlistedOn: civil.typed(v.enlistedOn),
+        dischargedOn: civil.typed(v.dischargedOn),
+        dischargeApprovedOn: civil.typed(v.dischargeApprovedOn),
         honours: v.honours ?? [],
-        ...(v.disabilityGrade ? { disability: { grade: Number(v.disabilityGrade), cause: v.disabilityCause, assessedOn: date(v.assessedOn) } } : {}),
+        ...(v.disabilityGrade ? { disability: { grade: Number(v.disabilityGrade), cause: v.disabilityCause, assessedOn: civil.typed(v.assessedOn) } } : {}),
         disabilityGrade: undefined,
         disabilityCause: undefined,
         assessedOn: undefined,

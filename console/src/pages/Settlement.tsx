@@ -6,7 +6,7 @@
 import { App, Button, Card, Descriptions, Form, Input, Select, Space, Tag } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { shanghaiTime, yearMonth, yuan } from '../api';
-import { ActionButton } from '../action';
+import { ActionButton, DecideButtons } from '../action';
 import { ErrorAlert, showOnFields } from '../errors';
 import { enumOptions, useWords } from '../i18n';
 import { Pager, usePages } from '../paging';
@@ -350,16 +350,7 @@ function Proposals() {
           {
             title: '',
             render: (_: unknown, p) =>
-              can('approver') && p.proposedBy !== session?.subject ? (
-                <Space>
-                  <Button size="small" type="primary" onClick={() => void decide(p, true)}>
-                    {t('approve')}
-                  </Button>
-                  <Button size="small" danger onClick={() => void decide(p, false)}>
-                    {t('reject')}
-                  </Button>
-                </Space>
-              ) : null,
+              can('approver') && p.proposedBy !== session?.subject ? <DecideButtons decide={(approve) => decide(p, approve)} /> : null,
           },
         ]}
       />
