@@ -222,16 +222,18 @@ export function personsBinding({ svc, pool, pii }: HandlerDeps) {
       const { changeId } = parseInput(z.object({ changeId: uuid }), req);
       const c = await store.getChange(pool, changeId);
       if (!c) throw notFound(`change ${changeId}`);
-      return { change: changeView(c) };
+      const p = await svc.preview(c);
+      const json = (x: unknown) => (x === undefined ? '' : JSON.stringify(x));
+      return { change: changeView(c), before: json(p.before), after: json(p.after), problem: p.problem ?? '' };
     },
 
     async listChangeRequests(req) {
-      const f = parseInput(z.object({ status: z.number().int(), personId: z.union([z.literal(''), uuid]) }), req);
+      const f = parseInput(z.object({ status: z.number().int(), personId: z.union([z.literal(''), uuid]), proposedBy: z.string().max(200) }), req);
       const status = f.status ? enums.changeStatus.fromNumber(f.status) : undefined;
       if (f.status && !status) throw invalidArgument('status', 'unknown status');
       const page = parseInput(pageRequest, req.page, ['page']);
       const after = decodeCursor(z.object({ at: z.string().datetime(), id: uuid }), page.token);
-      const rows = await store.listChanges(pool, { ...(status ? { status } : {}), ...(f.personId ? { personId: f.personId } : {}), ...(after ? { after } : {}), limit: page.size + 1 });
+      const rows = await store.listChanges(pool, { ...(status ? { status } : {}), ...(f.personId ? { personId: f.personId } : {}), ...(f.proposedBy ? { proposedBy: f.proposedBy } : {}), ...(after ? { after } : {}), limit: page.size + 1 });
       const { items, nextPageToken } = pageOf(rows, page.size, (last) => ({ at: last.proposed_at.toISOString(), id: last.id }));
       return { changes: items.map(changeView), page: { nextPageToken } };
     },

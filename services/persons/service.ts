@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { assertNotOwnProposal, effective, type Caller } from '../lib/auth';
 import { monthOf, type Clock, type YearMonth } from '../lib/civil';
 import { withTx, type Pool, type Queryable } from '../lib/db';
-import { aborted, alreadyExists, failedPrecondition, notFound } from '../lib/errors';
+import { aborted, alreadyExists, AppError, failedPrecondition, notFound } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { enqueue, enqueueNewAggregates } from '../lib/outbox';
 import { maskAccount, maskNationalId, type PiiVault } from '../lib/pii';
@@ -25,7 +25,7 @@ import {
   type QuoteKey,
   type Timeline,
 } from './domain/benefits';
-import { applyChange, checkChange, isStatusChange, timelineOf, type ChangeSpec, type PersonState } from './domain/changes';
+import { applyChange, checkChange, isStatusChange, timelineOf, type Applied, type ChangeSpec, type PersonState } from './domain/changes';
 import { normalizeNationalId } from '../lib/national-id';
 import type { Contact, IdentitySpan, Payee, Registration, Residence } from './domain/types';
 import {
@@ -62,8 +62,14 @@ export const who = (caller: Caller) => {
   return { subject: e.subject, role: e.role, via: caller.actor ? caller.subject : null };
 };
 
+/** The person's columns a snapshot shows. */
+type Snapshotted = Pick<
+  store.PersonRow,
+  'id' | 'id_masked' | 'gender' | 'district' | 'residence' | 'approval_date' | 'history_from' | 'status' | 'status_date' | 'status_reason' | 'death_cause' | 'payee_bank' | 'payee_account_masked' | 'version'
+>;
+
 /** A masked snapshot of a person for the audit trail (no names, no full numbers). */
-export function snapshot(p: store.PersonRow, identities: readonly (store.IdentityRow | IdentitySpan)[]) {
+export function snapshot(p: Snapshotted, identities: readonly (store.IdentityRow | IdentitySpan)[]) {
   return {
     personId: p.id,
     nationalId: p.id_masked,
@@ -82,6 +88,20 @@ export function snapshot(p: store.PersonRow, identities: readonly (store.Identit
       return { id: i.id, ...i.attrs, from: i.from, to: i.to };
     }),
     version: String(p.version),
+  };
+}
+
+/** The person's fields a checked change sets: status with its reason and cause of death, the categories held, a new payee. */
+function fieldsAfter(row: store.PersonRow, spec: ChangeSpec, applied: Applied) {
+  const last = applied.statusEvents.at(-1)!;
+  const held = applied.identities.filter((i) => i.to === null).map((i) => i.attrs.category);
+  return {
+    status: applied.status,
+    statusDate: applied.statusDate,
+    statusReason: isStatusChange(spec.kind) ? last.reason : row.status_reason,
+    deathCause: spec.kind === 'RECORD_DEATH' ? spec.cause : row.death_cause,
+    categories: [...new Set(held.length ? held : row.categories)].sort(),
+    payee: spec.kind === 'CHANGE_PAYEE' ? spec.payee : spec.kind === 'RECORD_DEATH' ? spec.nextOfKin : undefined,
   };
 }
 
@@ -467,6 +487,48 @@ export class PersonsService {
     }
   }
 
+  /**
+   * A change as the approver decides it: the person before and after, as the audit trail's masked
+   * snapshots. Pending: the change checked and applied in memory to the person as they stand now
+   * (`problem` says why approval would refuse it); approved: what its approval recorded.
+   */
+  async preview(c: store.ChangeRow): Promise<{ before?: unknown; after?: unknown; problem?: string }> {
+    if (c.status === 'APPROVED' && c.person_id && c.kind !== 'IMPORT') {
+      const a = await store.auditOfChange(this.d.pool, c.person_id, c.id);
+      return a ? { before: a.before ?? undefined, after: a.after } : {};
+    }
+    if (c.status !== 'PROPOSED') return {};
+    if (c.kind === 'REGISTRATION') {
+      const [s] = await store.loadStaged(this.d.pool, c.id);
+      if (!s) return {};
+      const row = { ...s, id: s.person_id, history_from: s.history_from ?? this.todayMonth(), status: 'ACTIVE' as const, status_date: s.approval_date, status_reason: null, death_cause: null, version: 1n };
+      return { after: snapshot(row, s.identities.map((i) => ({ id: i.id, attrs: i.attrs, from: i.from, to: null }))) };
+    }
+    if (!c.payload_enc || !c.person_id) return {};
+    const spec = JSON.parse(this.d.pii.decrypt(c.payload_enc)) as ChangeSpec;
+    const before = await this.load(this.d.pool, c.person_id);
+    const shown = snapshot(before.row, before.identities);
+    try {
+      if (before.row.version !== c.base_version) throw aborted('STALE_VERSION', `the person changed since the proposal (version ${before.row.version}, proposed against ${c.base_version}); propose again`);
+      checkChange(before.state, spec, this.today());
+    } catch (err) {
+      if (err instanceof AppError) return { before: shown, problem: err.message };
+      throw err;
+    }
+    const applied = applyChange(before.state, spec, () => '(new)');
+    const { payee, ...f } = fieldsAfter(before.row, spec, applied);
+    const row = {
+      ...before.row,
+      status: f.status,
+      status_date: f.statusDate,
+      status_reason: f.statusReason,
+      death_cause: f.deathCause,
+      ...(payee ? { payee_bank: payee.bank, payee_account_masked: maskAccount(payee.accountNumber) } : {}),
+      version: before.row.version + 1n,
+    };
+    return { before: shown, after: { ...snapshot(row, applied.identities), effectiveDate: spec.effectiveDate } };
+  }
+
   private async approvePersonChangeOnce(c: store.ChangeRow, note: string | null, caller: Caller) {
     const me = who(caller);
     const spec = JSON.parse(this.d.pii.decrypt(c.payload_enc!)) as ChangeSpec;
@@ -502,16 +564,8 @@ export class PersonsService {
       if (applied.newIdentity) await store.insertIdentity(tx, personId, applied.newIdentity, c.id);
       if (isStatusChange(spec.kind)) await store.insertStatusEvent(tx, personId, applied.statusEvents.at(-1)!, c.id);
       const last = applied.statusEvents.at(-1)!;
-      const payee = spec.kind === 'CHANGE_PAYEE' ? spec.payee : spec.kind === 'RECORD_DEATH' ? spec.nextOfKin : undefined;
-      const held = applied.identities.filter((i) => i.to === null).map((i) => i.attrs.category);
-      const after = await store.updatePerson(tx, personId, {
-        status: applied.status,
-        statusDate: applied.statusDate,
-        statusReason: isStatusChange(spec.kind) ? last.reason : before.row.status_reason,
-        deathCause: spec.kind === 'RECORD_DEATH' ? spec.cause : before.row.death_cause,
-        categories: [...new Set(held.length ? held : before.row.categories)].sort(),
-        ...(payee ? { payee: this.encPayee(payee) } : {}),
-      });
+      const { payee, ...fields } = fieldsAfter(before.row, spec, applied);
+      const after = await store.updatePerson(tx, personId, { ...fields, ...(payee ? { payee: this.encPayee(payee) } : {}) });
 
       const effect: Effect = { personsRegistered: 0, backPay: 0n, overpayment: 0n, funeral: 0n, lines: 0 };
       const adjustments: store.NewAdjustment[] = [];

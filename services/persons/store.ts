@@ -110,14 +110,14 @@ export async function decideChange(tx: Tx, id: string, status: 'APPROVED' | 'REJ
  */
 export async function listChanges(
   q: Queryable,
-  f: { status?: ChangeStatus; personId?: string; after?: { at: string; id: string }; limit: number },
+  f: { status?: ChangeStatus; personId?: string; proposedBy?: string; after?: { at: string; id: string }; limit: number },
 ): Promise<ChangeRow[]> {
   const r = await q.query<ChangeRow>(
     `SELECT * FROM change_requests
-      WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR person_id = $2)
+      WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR person_id = $2) AND ($6::text IS NULL OR proposed_by = $6)
         AND ($3::timestamptz IS NULL OR (proposed_at, id) < (COALESCE((SELECT x.proposed_at FROM change_requests x WHERE x.id = $4::uuid), $3), $4::uuid))
       ORDER BY proposed_at DESC, id DESC LIMIT $5`,
-    [f.status ?? null, f.personId ?? null, f.after?.at ?? null, f.after?.id ?? null, f.limit],
+    [f.status ?? null, f.personId ?? null, f.after?.at ?? null, f.after?.id ?? null, f.limit, f.proposedBy ?? null],
   );
   return r.rows;
 }
@@ -658,6 +658,12 @@ export interface AuditRow {
 export async function auditOf(q: Queryable, personId: string): Promise<AuditRow[]> {
   const r = await q.query<AuditRow>('SELECT at, change_id, action, actor, actor_role, via, proposed_by, before, after FROM audit_log WHERE person_id = $1 ORDER BY seq', [personId]);
   return r.rows;
+}
+
+/** The audit entry a change's approval wrote for one person. */
+export async function auditOfChange(q: Queryable, personId: string, changeId: string): Promise<AuditRow | undefined> {
+  const r = await q.query<AuditRow>('SELECT at, change_id, action, actor, actor_role, via, proposed_by, before, after FROM audit_log WHERE person_id = $1 AND change_id = $2', [personId, changeId]);
+  return r.rows[0];
 }
 
 /** Serialises money-moving writers against payroll runs (approvals shared, payroll exclusive). */

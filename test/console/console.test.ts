@@ -106,6 +106,10 @@ describe('staff console', () => {
     await expect.poll(() => clerk.getByTestId('change-status').textContent(), { timeout: 15_000 }).toBe('待审批');
     const payeeChange = clerk.url().split('/').pop()!;
     await approver.goto(`${stack.gw.url}/console/changes/${payeeChange}`);
+    // The approver decides on the change shown as before / after, while it is still pending.
+    const pendingDiff = approver.getByTestId('change-diff');
+    await expect.poll(() => pendingDiff.locator('tbody tr').filter({ hasText: 'payee.account' }).textContent(), { timeout: 15_000 }).toMatch(/\*+0009.*\*+0077/);
+    await shot(approver, 'change-pending-diff');
     await approver.getByRole('button', { name: label('批准') }).click();
     await approver.locator('.ant-modal').getByRole('button', { name: label('批准') }).click();
     await expect.poll(() => approver.getByTestId('change-status').textContent(), { timeout: 15_000 }).toBe('已批准');

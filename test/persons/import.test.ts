@@ -85,7 +85,7 @@ describe('bulk import (client stream, one change request, idempotent)', () => {
       cancelAfter: 120,
       until: () => eventually(async () => ((await count("staged_persons s JOIN change_requests c ON c.id = s.change_id WHERE c.import_key = 'late-batch'")) >= 120 ? true : undefined)),
     });
-    const open = (await stack.client.listChangeRequests({ status: ChangeStatus.CHANGE_STATUS_OPEN, personId: '', page: undefined }, clerk)).changes;
+    const open = (await stack.client.listChangeRequests({ status: ChangeStatus.CHANGE_STATUS_OPEN, personId: '', proposedBy: '', page: undefined }, clerk)).changes;
     expect(open).toHaveLength(1);
     expect((await failure(stack.client.approveChange({ changeId: open[0]!.changeId, note: '' }, approver))).reason).toBe('IMPORT_INCOMPLETE');
     // Another clerk may not touch it.

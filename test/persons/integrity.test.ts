@@ -172,7 +172,7 @@ describe('persons: exactly once under concurrency, late changes', () => {
     const all: string[] = [];
     let pageToken = '';
     do {
-      const r = await stack.client.listChangeRequests({ status: 0, personId: '', page: { pageSize: 1, pageToken } }, clerk);
+      const r = await stack.client.listChangeRequests({ status: 0, personId: '', proposedBy: '', page: { pageSize: 1, pageToken } }, clerk);
       all.push(...r.changes.map((c) => c.changeId));
       pageToken = r.page!.nextPageToken;
     } while (pageToken);

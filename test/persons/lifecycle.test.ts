@@ -58,11 +58,19 @@ afterAll(async () => {
 
 describe('persons: register → approve → benefits → payroll → changes → death', () => {
   it('registers a person through maker–checker; the benefit comes from the seeded 2022 table', async () => {
-    const before = (await stack.client.listChangeRequests({ status: 0, personId: '', page: undefined }, clerk)).changes.length;
+    const before = (await stack.client.listChangeRequests({ status: 0, personId: '', proposedBy: '', page: undefined }, clerk)).changes.length;
     const proposed = await stack.client.proposeRegistration({ origin: '', person: registration(ids.A, { identities: [{ attributes: disabled(5), effectiveFrom: pbDate('2021-01-10') }] }) }, clerk);
     expect(proposed.change).toMatchObject({ status: ChangeStatus.CHANGE_STATUS_PROPOSED, proposedBy: 'li', nationalIdMasked: `${ids.A.id.slice(0, 6)}********${ids.A.id.slice(-4)}` });
     expect(proposed.change!.summary).not.toContain(ids.A.id);
-    expect((await stack.client.listChangeRequests({ status: 0, personId: '', page: undefined }, clerk)).changes.length).toBe(before + 1);
+    expect((await stack.client.listChangeRequests({ status: 0, personId: '', proposedBy: '', page: undefined }, clerk)).changes.length).toBe(before + 1);
+    // The approver sees the person as proposed (masked), and "my proposals" finds it by its proposer.
+    const shown = await stack.client.getChangeRequest({ changeId: proposed.change!.changeId }, approver);
+    expect(shown.before).toBe('');
+    expect(JSON.parse(shown.after)).toMatchObject({ nationalId: proposed.change!.nationalIdMasked, status: 'ACTIVE', identities: [{ category: 'DISABLED_SERVICEMAN', grade: 5, from: '2021-01-10', to: null }] });
+    expect(shown.after).not.toContain(ids.A.id);
+    const mine = async (proposedBy: string) => (await stack.client.listChangeRequests({ status: 0, personId: '', proposedBy, page: undefined }, clerk)).changes.map((c) => c.changeId);
+    expect(await mine('li')).toContain(proposed.change!.changeId);
+    expect(await mine('someone-else')).toEqual([]);
     // Not registered until approved.
     expect((await failure(stack.client.findPersonByNationalId({ nationalId: ids.A.id }, clerk))).code).toBe(grpc.status.NOT_FOUND);
 
@@ -111,7 +119,7 @@ describe('persons: register → approve → benefits → payroll → changes →
   });
 
   it('refuses bad input with a clear status and writes nothing', async () => {
-    const count = async () => (await stack.client.listChangeRequests({ status: 0, personId: '', page: { pageSize: 500, pageToken: '' } }, clerk)).changes.length;
+    const count = async () => (await stack.client.listChangeRequests({ status: 0, personId: '', proposedBy: '', page: { pageSize: 500, pageToken: '' } }, clerk)).changes.length;
     const before = await count();
     const g = gen({ region: '440106' });
     const badCheck = g.id.slice(0, 17) + (g.id[17] === '1' ? '2' : '1');
@@ -259,14 +267,25 @@ describe('persons: register → approve → benefits → payroll → changes →
     expect(f).toMatchObject({ code: grpc.status.ABORTED, reason: 'STALE_VERSION' });
     const current = (await stack.client.getPerson({ personId: persons.A!.personId }, clerk)).person!;
     const first = await stack.client.proposeChange({ personId: current.personId, expectedVersion: current.version, change: { $case: 'changePayee', value: { payee: { bank: '建设银行', accountNumber: '6217000000000000002', accountName: '张三' } } } }, clerk);
+    // Before approval the approver sees the change applied to the person as they stand (masked).
+    const preview = await stack.client.getChangeRequest({ changeId: first.change!.changeId }, approver);
+    expect(preview.problem).toBe('');
+    expect(JSON.parse(preview.before).payee).toEqual({ bank: expect.not.stringMatching('建设银行'), account: expect.stringMatching(/^\*+0001$/) });
+    expect(JSON.parse(preview.after).payee).toEqual({ bank: '建设银行', account: expect.stringMatching(/^\*+0002$/) });
+    expect(preview.after).not.toContain('6217000000000000002');
     // One open money change per person: a second proposal is refused at once instead of waiting to fail as stale.
     const second = await failure(stack.client.proposeChange({ personId: current.personId, expectedVersion: current.version, change: { $case: 'recompute', value: { effectiveDate: pbDate('2023-01-01') } } }, clerk));
     expect(second).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, reason: 'PENDING_CHANGE_EXISTS' });
     await stack.client.approveChange({ changeId: first.change!.changeId, note: '' }, approver);
+    // Once applied, what its approval recorded.
+    const recorded = await stack.client.getChangeRequest({ changeId: first.change!.changeId }, approver);
+    expect(JSON.parse(recorded.after)).toMatchObject({ payee: { bank: '建设银行' }, version: String(current.version + 1n) });
     // A proposal overtaken by a direct contact update is stale at approval, and can still be rejected.
     const b = (await stack.client.getPerson({ personId: persons.B!.personId }, clerk)).person!;
     const pending = await stack.client.proposeChange({ personId: b.personId, expectedVersion: b.version, change: { $case: 'recompute', value: { effectiveDate: pbDate('2023-01-01') } } }, clerk);
     await stack.client.updateContact({ personId: b.personId, expectedVersion: b.version, contact: { phone: '13800000000', address: '广州市' } }, clerk);
+    const stale = await stack.client.getChangeRequest({ changeId: pending.change!.changeId }, approver);
+    expect(stale).toMatchObject({ after: '', problem: expect.stringContaining('changed since the proposal') });
     const g = await failure(stack.client.approveChange({ changeId: pending.change!.changeId, note: '' }, approver));
     expect(g).toMatchObject({ code: grpc.status.ABORTED, reason: 'STALE_VERSION' });
     await stack.client.rejectChange({ changeId: pending.change!.changeId, reason: 'stale' }, approver);

@@ -1,4 +1,4 @@
-import { App, Button, Card, Descriptions, Form, Input, Modal, Space, Tag } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Form, Input, Modal, Space, Tag } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { civil } from '../api';
@@ -6,7 +6,6 @@ import { BeforeAfter } from '../diff';
 import { ErrorAlert } from '../errors';
 import { useWords } from '../i18n';
 import { useSession } from '../session';
-import type { AuditEntry } from './PersonTabs';
 import type { Change } from './WorkQueue';
 
 /** One change request; an approver decides it here (the services refuse the proposer's own, and any clerk). */
@@ -16,25 +15,24 @@ export function ChangePage() {
   const { api, can } = useSession();
   const { message } = App.useApp();
   const [change, setChange] = useState<Change>();
+  // The person before / after (masked snapshots): pending, the change applied to them as they stand; approved, as recorded.
+  const [shown, setShown] = useState<{ before?: string; after?: string; problem?: string }>({});
   const [error, setError] = useState<unknown>();
   const [rejecting, setRejecting] = useState(false);
   const [approving, setApproving] = useState(false);
   const [form] = Form.useForm<{ reason: string }>();
   const load = useCallback(
     () =>
-      api<{ change: Change }>('persons', 'GetChangeRequest', { changeId: id }).then(
-        (r) => setChange(r.change),
+      api<{ change: Change; before?: string; after?: string; problem?: string }>('persons', 'GetChangeRequest', { changeId: id }).then(
+        ({ change: c, ...rest }) => {
+          setChange(c);
+          setShown(rest);
+        },
         (err: unknown) => setError(err),
       ),
     [api, id],
   );
   useEffect(() => void load(), [load]);
-  // Once applied, the audit trail holds the change as before / after (masked snapshots).
-  const [applied, setApplied] = useState<AuditEntry>();
-  useEffect(() => {
-    if (change?.status !== 'CHANGE_STATUS_APPROVED' || !change.personId) return;
-    api<{ entries?: AuditEntry[] }>('persons', 'GetAuditTrail', { personId: change.personId }).then((r) => setApplied(r.entries?.find((x) => x.changeId === id)), setError);
-  }, [api, change, id]);
   const decide = async (method: 'ApproveChange' | 'RejectChange', body: object) => {
     setError(undefined);
     try {
@@ -66,9 +64,10 @@ export function ChangePage() {
           )}
         </Descriptions>
       )}
-      {applied && (
+      {shown.problem && <Alert style={{ marginTop: 16 }} type="warning" showIcon data-testid="change-problem" message={shown.problem} />}
+      {shown.after && (
         <div style={{ marginTop: 16 }}>
-          <BeforeAfter before={applied.before} after={applied.after} testId="change-diff" />
+          <BeforeAfter before={shown.before ?? ''} after={shown.after} testId="change-diff" />
         </div>
       )}
       {change?.status === 'CHANGE_STATUS_PROPOSED' && can('approver') && (

@@ -55,10 +55,10 @@ export function WorkQueuePage() {
     let live = true;
     (async () => {
       const waiting = await api<{ changes: Change[] }>('persons', 'ListChangeRequests', { status: 'CHANGE_STATUS_PROPOSED', page: { pageSize: 200 } });
-      const all = await api<{ changes: Change[] }>('persons', 'ListChangeRequests', { page: { pageSize: 200 } });
+      const all = await api<{ changes: Change[] }>('persons', 'ListChangeRequests', { proposedBy: session?.subject ?? '', page: { pageSize: 200 } });
       if (!live) return;
       setProposed(waiting.changes.filter((c) => c.proposedBy !== session?.subject));
-      setMine(all.changes.filter((c) => c.proposedBy === session?.subject));
+      setMine(all.changes);
     })().catch((e: unknown) => live && setError(e));
     return () => {
       live = false;
