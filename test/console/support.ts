@@ -3,7 +3,7 @@
  * playwright-core, signing in through the development sign-in as a clerk or an approver, and
  * screenshots of each screen under .local/screenshots/.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -20,6 +20,7 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
 
 export async function launchBrowser(): Promise<Browser> {
   mkdirSync(SHOTS, { recursive: true });
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run bash deploy/local/browser.sh (it installs Debian's), or set YOUFU_CHROMIUM`);
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
 }
 
