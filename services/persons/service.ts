@@ -487,13 +487,21 @@ export class PersonsService {
     }
   }
 
+  /** What approval checks before applying a person's change: proposed against this version, and still allowed today. */
+  private static assertApplicable(before: LoadedPerson, c: store.ChangeRow, spec: ChangeSpec, today: string) {
+    if (before.row.version !== c.base_version) {
+      throw aborted('STALE_VERSION', `the person changed since the proposal (version ${before.row.version}, proposed against ${c.base_version}); propose again`);
+    }
+    checkChange(before.state, spec, today);
+  }
+
   /**
    * A change as the approver decides it: the person before and after, as the audit trail's masked
    * snapshots. Pending: the change checked and applied in memory to the person as they stand now
    * (`problem` says why approval would refuse it); approved: what its approval recorded.
    */
   async preview(c: store.ChangeRow): Promise<{ before?: unknown; after?: unknown; problem?: string }> {
-    if (c.status === 'APPROVED' && c.person_id && c.kind !== 'IMPORT') {
+    if (c.status === 'APPROVED' && c.person_id) {
       const a = await store.auditOfChange(this.d.pool, c.person_id, c.id);
       return a ? { before: a.before ?? undefined, after: a.after } : {};
     }
@@ -509,8 +517,7 @@ export class PersonsService {
     const before = await this.load(this.d.pool, c.person_id);
     const shown = snapshot(before.row, before.identities);
     try {
-      if (before.row.version !== c.base_version) throw aborted('STALE_VERSION', `the person changed since the proposal (version ${before.row.version}, proposed against ${c.base_version}); propose again`);
-      checkChange(before.state, spec, this.today());
+      PersonsService.assertApplicable(before, c, spec, this.today());
     } catch (err) {
       if (err instanceof AppError) return { before: shown, problem: err.message };
       throw err;
@@ -534,11 +541,8 @@ export class PersonsService {
     const spec = JSON.parse(this.d.pii.decrypt(c.payload_enc!)) as ChangeSpec;
     const personId = c.person_id!;
     const before = await this.load(this.d.pool, personId);
-    if (before.row.version !== c.base_version) {
-      throw aborted('STALE_VERSION', `the person changed since the proposal (version ${before.row.version}, proposed against ${c.base_version}); propose again`);
-    }
     const today = this.today();
-    checkChange(before.state, spec, today);
+    PersonsService.assertApplicable(before, c, spec, today);
     const applied = applyChange(before.state, spec, randomUUID);
     const from = applied.deriveFrom;
     const timeline = timelineOf(before.state.historyFrom, applied.identities, applied.statusEvents);

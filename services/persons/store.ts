@@ -655,14 +655,16 @@ export interface AuditRow {
   after: unknown;
 }
 
+const AUDIT_COLUMNS = 'at, change_id, action, actor, actor_role, via, proposed_by, before, after';
+
 export async function auditOf(q: Queryable, personId: string): Promise<AuditRow[]> {
-  const r = await q.query<AuditRow>('SELECT at, change_id, action, actor, actor_role, via, proposed_by, before, after FROM audit_log WHERE person_id = $1 ORDER BY seq', [personId]);
+  const r = await q.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE person_id = $1 ORDER BY seq`, [personId]);
   return r.rows;
 }
 
 /** The audit entry a change's approval wrote for one person. */
 export async function auditOfChange(q: Queryable, personId: string, changeId: string): Promise<AuditRow | undefined> {
-  const r = await q.query<AuditRow>('SELECT at, change_id, action, actor, actor_role, via, proposed_by, before, after FROM audit_log WHERE person_id = $1 AND change_id = $2', [personId, changeId]);
+  const r = await q.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE person_id = $1 AND change_id = $2`, [personId, changeId]);
   return r.rows[0];
 }
 

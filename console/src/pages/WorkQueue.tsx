@@ -55,7 +55,8 @@ export function WorkQueuePage() {
     let live = true;
     (async () => {
       const waiting = await api<{ changes: Change[] }>('persons', 'ListChangeRequests', { status: 'CHANGE_STATUS_PROPOSED', page: { pageSize: 200 } });
-      const all = await api<{ changes: Change[] }>('persons', 'ListChangeRequests', { proposedBy: session?.subject ?? '', page: { pageSize: 200 } });
+      // An empty proposer would match everyone's.
+      const all = session?.subject ? await api<{ changes: Change[] }>('persons', 'ListChangeRequests', { proposedBy: session.subject, page: { pageSize: 200 } }) : { changes: [] };
       if (!live) return;
       setProposed(waiting.changes.filter((c) => c.proposedBy !== session?.subject));
       setMine(all.changes);
